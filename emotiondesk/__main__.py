@@ -1,0 +1,5 @@
+import sys
+
+from emotiondesk.cli import main
+
+sys.exit(main())

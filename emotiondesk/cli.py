@@ -1,0 +1,108 @@
+"""`emotiondesk` command line: the window by default, `analyze` and `cameras` headless."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from emotiondesk import __version__
+from emotiondesk.errors import EmotionDeskError
+
+EXIT_USAGE_OR_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def fail(message: str) -> int:
+    print(f"emotiondesk: error: {message}", file=sys.stderr)
+    return EXIT_USAGE_OR_INPUT
+
+
+def command_analyze(args: argparse.Namespace) -> int:
+    from emotiondesk.analyze import analyze, check_writable
+    from emotiondesk.pipeline import PipelineConfig
+
+    for output in (args.csv, args.annotated):
+        check_writable(output)
+    config = PipelineConfig(model=args.model, detector=args.detector, min_detection_confidence=args.min_confidence,
+                            smoothing_window=args.smoothing)
+    outcome = analyze(args.input, config, args.csv, args.annotated, progress=not args.quiet,
+                      max_frames=args.max_frames)
+    summary = outcome.summary
+    if not args.quiet:
+        print(summary.text())
+        if args.csv:
+            print(f"CSV: {args.csv} ({summary.faces} rows), sidecar: {args.csv.with_suffix('.json')}")
+        if args.annotated:
+            print(f"annotated video: {args.annotated}")
+    if args.json:
+        print(json.dumps(summary.as_dict()))
+    if outcome.error is not None:
+        return fail(f"{outcome.error} — stopped after {summary.frames} frames; what was written is kept")
+    if outcome.interrupted:
+        print(f"interrupted after {summary.frames} frames; the CSV holds every frame processed", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if summary.frames == 0:
+        return fail(f"{args.input}: no frames could be read")
+    return 0
+
+
+def command_cameras(args: argparse.Namespace) -> int:
+    from emotiondesk.sources import list_cameras
+
+    cameras = list_cameras()
+    if not cameras:
+        print("no camera found — analyse a file instead: emotiondesk analyze VIDEO --csv out.csv")
+        return 1
+    for camera in cameras:
+        print(f"{camera.index}\t{camera.name}")
+    return 0
+
+
+def command_gui(args: argparse.Namespace) -> int:
+    try:
+        from emotiondesk._qt.app import run_app
+    except ImportError as error:
+        return fail(f"the window needs PySide6 ({error}); headless use: emotiondesk analyze INPUT")
+    return run_app(source=args.source, model=args.model)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="emotiondesk",
+        description="Real-time facial-emotion detection. With no command, opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"emotiondesk {__version__}")
+    parser.add_argument("--source", help="open the window on this video/image file or camera index")
+    parser.add_argument("--model", help="emotion model (.onnx meeting the model contract)")
+    parser.set_defaults(func=command_gui)
+    sub = parser.add_subparsers(dest="command")
+
+    analyze_parser = sub.add_parser("analyze", help="analyse a video, image, image folder or camera headless")
+    analyze_parser.add_argument("input", help="video/image file, image folder, or camera: 0, camera:1")
+    analyze_parser.add_argument("--csv", type=Path, help="write one row per face per frame here (streamed)")
+    analyze_parser.add_argument("--annotated", type=Path, help="write the video with boxes and labels here")
+    analyze_parser.add_argument("--model", help="emotion model .onnx (default: bundled FER2013 model)")
+    analyze_parser.add_argument("--detector", default="short",
+                                help="short (webcam distance, fastest), full (small/far faces) or a .tflite path")
+    analyze_parser.add_argument("--min-confidence", type=float, default=0.5, help="face detection threshold")
+    analyze_parser.add_argument("--smoothing", type=int, default=5, help="EMA window in frames (1 = off)")
+    analyze_parser.add_argument("--max-frames", type=int, help="stop after this many frames")
+    analyze_parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    analyze_parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    analyze_parser.set_defaults(func=command_analyze)
+
+    cameras_parser = sub.add_parser("cameras", help="list cameras that deliver frames")
+    cameras_parser.set_defaults(func=command_cameras)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except EmotionDeskError as error:
+        return fail(str(error))
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED

@@ -1,0 +1,127 @@
+"""Face detection with MediaPipe's BlazeFace (Tasks API), offline and quiet."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from emotiondesk.assets import detector_model_path
+from emotiondesk.errors import ModelError
+from emotiondesk.types import Box, Face
+
+# MediaPipe ≥ 1.2 sends usage statistics with a libcurl client built into its native library; no
+# option turns it off. libcurl honours the proxy variables, so pointing them at a closed loopback
+# port makes that client fail locally: no DNS look-up and no packet leaves the machine
+# (tests/test_privacy.py proves it under strace). emotiondesk itself makes no network requests.
+OFFLINE_PROXY = "http://127.0.0.1:9"
+PROXY_VARIABLES = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")
+
+
+def keep_mediapipe_offline() -> None:
+    """Route MediaPipe's built-in usage logging to a dead loopback port (see OFFLINE_PROXY)."""
+    for name in PROXY_VARIABLES:
+        os.environ[name] = OFFLINE_PROXY
+    for name in ("no_proxy", "NO_PROXY"):
+        os.environ.pop(name, None)
+
+
+@contextlib.contextmanager
+def native_stderr_captured() -> Iterator[list[str]]:
+    """Send fd 2 to a temporary file while native code prints its banners; yields the captured lines."""
+    captured: list[str] = []
+    try:
+        saved = os.dup(2)
+    except OSError:  # no fd 2 (e.g. a windowed app): nothing to hide
+        yield captured
+        return
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield captured
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            captured.extend(sink.read().decode(errors="replace").splitlines())
+
+
+class FaceDetector:
+    """BlazeFace in VIDEO mode (timestamps made strictly increasing) or IMAGE mode for unrelated stills.
+
+    Create and use it in one thread; call `close()` (or use `with`).
+    """
+
+    def __init__(self, model: str | Path = "short", min_confidence: float = 0.5, video: bool = True) -> None:
+        keep_mediapipe_offline()
+        self.model_path = detector_model_path(model)
+        self.min_confidence = min_confidence
+        self.video = video
+        self._last_timestamp_ms = -1
+        self._seen_shapes: set[tuple[int, ...]] = set()
+        with native_stderr_captured() as banner:
+            try:
+                import mediapipe as mp
+                from mediapipe.tasks.python import BaseOptions, vision
+
+                running_mode = vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE
+                options = vision.FaceDetectorOptions(
+                    base_options=BaseOptions(model_asset_path=str(self.model_path)),
+                    running_mode=running_mode,
+                    min_detection_confidence=min_confidence,
+                )
+                self._detector = vision.FaceDetector.create_from_options(options)
+                self._mp = mp
+                # The first inference prints the XNNPACK banner: run it here, while fd 2 is captured.
+                self._detect_rgb(np.zeros((64, 64, 3), np.uint8), 0)
+            except (RuntimeError, ValueError, OSError) as error:
+                detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+                raise ModelError(f"{self.model_path}: face detector failed to load ({detail})") from None
+        self.startup_log = banner
+
+    def _detect_rgb(self, rgb: np.ndarray, timestamp_ms: int):
+        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
+        if not self.video:
+            return self._detector.detect(image)
+        timestamp_ms = max(int(timestamp_ms), self._last_timestamp_ms + 1)
+        self._last_timestamp_ms = timestamp_ms
+        return self._detector.detect_for_video(image, timestamp_ms)
+
+    def detect(self, bgr: np.ndarray, time_s: float = 0.0) -> list[Face]:
+        """Faces in a BGR frame, boxes clipped to the frame, keypoints in pixels."""
+        height, width = bgr.shape[:2]
+        rgb = np.ascontiguousarray(bgr[:, :, ::-1])
+        if rgb.shape in self._seen_shapes:
+            result = self._detect_rgb(rgb, int(time_s * 1000))
+        else:  # LiteRT logs a buffer warning the first time it sees a frame size
+            with native_stderr_captured():
+                result = self._detect_rgb(rgb, int(time_s * 1000))
+            self._seen_shapes.add(rgb.shape)
+        faces = []
+        for detection in result.detections:
+            bb = detection.bounding_box
+            x0, y0 = max(0, bb.origin_x), max(0, bb.origin_y)
+            x1, y1 = min(width, bb.origin_x + bb.width), min(height, bb.origin_y + bb.height)
+            if x1 - x0 < 2 or y1 - y0 < 2:
+                continue
+            keypoints = np.array([[k.x * width, k.y * height] for k in detection.keypoints], np.float32)
+            score = detection.categories[0].score if detection.categories else 0.0
+            faces.append(Face(Box(int(x0), int(y0), int(x1 - x0), int(y1 - y0)), float(score),
+                              keypoints if len(keypoints) else None))
+        return faces
+
+    def close(self) -> None:
+        if getattr(self, "_detector", None) is not None:
+            with native_stderr_captured():
+                self._detector.close()
+            self._detector = None
+
+    def __enter__(self) -> FaceDetector:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

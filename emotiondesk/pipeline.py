@@ -1,0 +1,153 @@
+"""The pipeline every front end drives: frame → faces → crops → one batched classification → tracks."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from emotiondesk import __version__
+from emotiondesk.classification import EmotionClassifier
+from emotiondesk.detection import FaceDetector
+from emotiondesk.preprocessing import DEFAULT_GEOMETRY, CropGeometry, face_crops
+from emotiondesk.sources import to_bgr
+from emotiondesk.tracking import FaceTracker
+from emotiondesk.types import Frame, FrameResult
+
+
+@dataclass
+class PipelineConfig:
+    """Every setting that changes results; recorded in the CSV sidecar."""
+
+    model: str | None = None  # ONNX path; None = bundled FER2013 model
+    detector: str = "short"  # short | full | path to .tflite
+    min_detection_confidence: float = 0.5
+    smoothing_window: int = 5  # frames of EMA over probabilities (1 = off)
+    max_missing_s: float = 1.0  # a face keeps its ID this long after it was last seen
+    geometry: CropGeometry = field(default_factory=lambda: DEFAULT_GEOMETRY)
+    video: bool = True  # False for unrelated stills (image folders): no tracking across images
+
+
+class Pipeline:
+    """Owns the detector, classifier and tracker; create and use it in one thread, then `close()`."""
+
+    def __init__(self, config: PipelineConfig | None = None) -> None:
+        self.config = config or PipelineConfig()
+        self.classifier = EmotionClassifier(self.config.model)
+        self.detector = FaceDetector(self.config.detector, self.config.min_detection_confidence, self.config.video)
+        self.tracker = FaceTracker(max_missing_s=self.config.max_missing_s,
+                                   smoothing_window=self.config.smoothing_window)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.classifier.labels
+
+    def process(self, frame: Frame) -> FrameResult:
+        """Run every stage on one frame; `timings_ms` holds each stage's time."""
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        image = to_bgr(frame.image)
+        faces = self.detector.detect(image, frame.time_s)
+        after_detect = time.perf_counter()
+        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        crops = face_crops(gray, faces, self.config.geometry)
+        after_crop = time.perf_counter()
+        probabilities = self.classifier.classify(crops)
+        for face, row in zip(faces, probabilities):
+            face.probabilities = row
+        after_classify = time.perf_counter()
+        if self.config.video:
+            self.tracker.update(faces, frame.time_s)
+        else:
+            for number, face in enumerate(faces, start=1):
+                face.face_id, face.smoothed = number, face.probabilities
+        end = time.perf_counter()
+        timings.update(detect=(after_detect - start) * 1e3, crop=(after_crop - after_detect) * 1e3,
+                       classify=(after_classify - after_crop) * 1e3, track=(end - after_classify) * 1e3,
+                       total=(end - start) * 1e3)
+        height, width = image.shape[:2]
+        return FrameResult(frame.index, frame.time_s, width, height, faces, self.labels, timings)
+
+    def describe(self) -> dict:
+        """Model, detector and thresholds, for sidecars and About boxes."""
+        config = asdict(self.config)
+        return {
+            "emotiondesk_version": __version__,
+            "model": {"path": str(self.classifier.path), "name": self.classifier.name,
+                      "version": self.classifier.metadata.get("version", ""), "labels": list(self.labels)},
+            "detector": {"model": str(self.detector.model_path),
+                         "min_confidence": self.config.min_detection_confidence},
+            "smoothing": {"method": "EMA of probabilities", "window_frames": self.config.smoothing_window},
+            "tracking": {"max_missing_s": self.config.max_missing_s},
+            "crop": config["geometry"],
+        }
+
+    def close(self) -> None:
+        self.detector.close()
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+@dataclass
+class RunSummary:
+    """What a run saw: counts, label distribution and speed."""
+
+    frames: int = 0
+    faces: int = 0
+    face_ids: set[int] = field(default_factory=set)
+    labels: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+    stage_ms: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, result: FrameResult) -> None:
+        self.frames += 1
+        self.faces += len(result.faces)
+        for face in result.faces:
+            self.face_ids.add(face.face_id)
+            self.labels[result.label_of(face.probabilities)] += 1
+        for stage, value in result.timings_ms.items():
+            self.stage_ms.setdefault(stage, []).append(value)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "frames": self.frames, "faces": self.faces, "distinct_face_ids": len(self.face_ids),
+            "label_counts": dict(self.labels.most_common()), "seconds": round(self.seconds, 3),
+            "fps": round(self.fps, 2),
+            "median_stage_ms": {k: round(float(np.median(v)), 3) for k, v in self.stage_ms.items()},
+        }
+
+    def text(self) -> str:
+        lines = [f"{self.frames} frames, {self.faces} face detections, {len(self.face_ids)} distinct faces, "
+                 f"{self.fps:.1f} fps"]
+        total = sum(self.labels.values())
+        for label, count in self.labels.most_common():
+            bar = "█" * round(30 * count / total) if total else ""
+            lines.append(f"  {label:>9} {count:6d} {count / total:6.1%} {bar}")
+        return "\n".join(lines)
+
+
+def annotated_writer(path: Path, fps: float, width: int, height: int) -> cv2.VideoWriter:
+    """An mp4v (or MJPG for .avi) writer; raises RecordingError when it cannot be created."""
+    from emotiondesk.errors import RecordingError
+
+    fourcc = cv2.VideoWriter_fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RecordingError(f"{path}: cannot create folder ({error.strerror})") from None
+    writer = cv2.VideoWriter(str(path), fourcc, fps, (width, height))
+    if not writer.isOpened():
+        raise RecordingError(f"{path}: cannot write video here (unwritable path or unsupported extension)")
+    return writer

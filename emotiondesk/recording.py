@@ -1,0 +1,125 @@
+"""Streaming CSV of every detection, plus a JSON sidecar saying how it was made."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from emotiondesk.errors import RecordingError
+from emotiondesk.types import FrameResult
+
+FIXED_COLUMNS = ["time_s", "frame", "face_id", "x", "y", "w", "h", "det_score", "label", "confidence"]
+
+
+def csv_columns(labels: tuple[str, ...] | list[str]) -> list[str]:
+    """`time_s, frame, face_id, x, y, w, h, det_score, label, confidence, p_<label>…, smoothed_label`."""
+    return FIXED_COLUMNS + [f"p_{label}" for label in labels] + ["smoothed_label"]
+
+
+def result_rows(result: FrameResult) -> list[list[str]]:
+    """One CSV row per face of a frame, formatted."""
+    rows = []
+    for face in result.faces:
+        probabilities = face.probabilities
+        if probabilities is None:
+            continue
+        best = int(probabilities.argmax())
+        rows.append([
+            f"{result.time_s:.3f}", str(result.index), str(face.face_id),
+            str(face.box.x), str(face.box.y), str(face.box.w), str(face.box.h),
+            f"{face.det_score:.3f}", result.labels[best], f"{float(probabilities[best]):.4f}",
+            *(f"{float(p):.4f}" for p in probabilities),
+            result.label_of(face.smoothed if face.smoothed is not None else probabilities),
+        ])
+    return rows
+
+
+def sidecar_path(csv_path: Path) -> Path:
+    return csv_path.with_suffix(".json")
+
+
+class CsvRecorder:
+    """Writes rows as frames arrive and flushes every frame, so an interrupted run leaves a valid CSV.
+
+    The sidecar JSON (same name, `.json`) is written at start and completed by `close()`.
+    """
+
+    def __init__(self, path: Path, labels: tuple[str, ...], metadata: dict | None = None,
+                 fsync_interval_s: float = 1.0) -> None:
+        self.path = Path(path)
+        self.labels = labels
+        self.rows_written = 0
+        self.frames_written = 0
+        self.fsync_interval_s = fsync_interval_s
+        self._last_fsync = time.monotonic()
+        self.metadata = {
+            "csv": self.path.name,
+            "started_at": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
+            "columns": csv_columns(labels),
+            **(metadata or {}),
+        }
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(self.path, "w", newline="", encoding="utf-8")
+        except OSError as error:
+            raise RecordingError(f"{self.path}: cannot write CSV ({error.strerror or error})") from None
+        self._writer = csv.writer(self._file)
+        self._guard(lambda: self._writer.writerow(csv_columns(labels)))
+        self._guard(self._file.flush)
+        self._write_sidecar(finished=False)
+
+    def _guard(self, action) -> None:
+        try:
+            action()
+        except OSError as error:
+            raise RecordingError(f"{self.path}: write failed ({error.strerror or error}); "
+                                 f"{self.rows_written} rows before it are saved") from None
+
+    def write(self, result: FrameResult) -> None:
+        rows = result_rows(result)
+        if self._file.closed:
+            raise RecordingError(f"{self.path}: recorder already closed")
+        self._guard(lambda: self._writer.writerows(rows))
+        self._guard(self._file.flush)
+        now = time.monotonic()
+        if now - self._last_fsync >= self.fsync_interval_s:
+            self._guard(lambda: os.fsync(self._file.fileno()))
+            self._last_fsync = now
+        self.rows_written += len(rows)
+        self.frames_written += 1
+
+    def _write_sidecar(self, finished: bool, summary: dict | None = None) -> None:
+        data = {**self.metadata, "finished": finished, "frames": self.frames_written, "rows": self.rows_written}
+        if summary:
+            data["summary"] = summary
+        path = sidecar_path(self.path)
+        temporary = path.with_suffix(".json.tmp")
+        try:
+            temporary.write_text(json.dumps(data, indent=2, default=str))
+            os.replace(temporary, path)
+        except OSError as error:
+            raise RecordingError(f"{path}: cannot write sidecar ({error.strerror or error})") from None
+
+    def close(self, summary: dict | None = None) -> None:
+        """Flush and close the CSV, then complete the sidecar; safe to call twice."""
+        if self._file.closed:
+            return
+        try:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        except OSError:
+            pass
+        finally:
+            self._file.close()
+        self.metadata["ended_at"] = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+        self._write_sidecar(finished=True, summary=summary)
+
+    def __enter__(self) -> CsvRecorder:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,61 @@
+"""Shared fixtures: real-face clips (scikit-image's public-domain astronaut) and contract models."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).parent))
+
+from model_factory import write_contract_model  # noqa: E402
+
+from emotiondesk.samples import face_frame, write_face_clip  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def face_image() -> np.ndarray:
+    """Head and shoulders of scikit-image's `astronaut` (NASA, public domain), BGR."""
+    from skimage import data
+
+    return cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)[0:300, 100:350].copy()
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session")
+def clip_three_faces(data_dir, face_image) -> Path:
+    return write_face_clip(data_dir / "three_faces.mp4", face_image, faces=3, frames=20)
+
+
+@pytest.fixture(scope="session")
+def clip_one_face(data_dir, face_image) -> Path:
+    return write_face_clip(data_dir / "one_face.avi", face_image, faces=1, frames=12)
+
+
+@pytest.fixture(scope="session")
+def still_three_faces(data_dir, face_image) -> Path:
+    path = data_dir / "three_faces.png"
+    cv2.imwrite(str(path), face_frame(face_image, 3))
+    return path
+
+
+@pytest.fixture(scope="session")
+def contract_model(data_dir) -> Path:
+    return write_contract_model(data_dir / "contract.onnx")
+
+
+@pytest.fixture()
+def make_model(tmp_path):
+    def build(**kwargs) -> Path:
+        return write_contract_model(tmp_path / "model.onnx", **kwargs)
+
+    return build
