@@ -123,3 +123,33 @@ class CsvRecorder:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def load_session(path: Path) -> tuple[tuple[str, ...], list[dict]]:
+    """Read a recorded CSV back: (labels, rows) with numbers parsed; raises RecordingError naming the file."""
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            columns = reader.fieldnames or []
+            labels = tuple(c[2:] for c in columns if c.startswith("p_"))
+            if columns[: len(FIXED_COLUMNS)] != FIXED_COLUMNS or not labels:
+                raise RecordingError(f"{path}: not an emotiondesk CSV (unexpected columns)")
+            rows = [{"time_s": float(r["time_s"]), "face_id": int(r["face_id"]), "label": r["label"],
+                     "smoothed_label": r["smoothed_label"]} for r in reader]
+    except (OSError, ValueError, KeyError) as error:
+        raise RecordingError(f"{path}: cannot read session ({error})") from None
+    return labels, rows
+
+
+def session_summary(labels: tuple[str, ...], rows: list[dict]) -> dict[int, dict[str, float]]:
+    """Per face: share of frames with each (smoothed) emotion, plus `frames` and `seconds` seen."""
+    summary: dict[int, dict[str, float]] = {}
+    for face_id in sorted({r["face_id"] for r in rows}):
+        face_rows = [r for r in rows if r["face_id"] == face_id]
+        counts = {label: 0 for label in labels}
+        for row in face_rows:
+            counts[row["smoothed_label"]] = counts.get(row["smoothed_label"], 0) + 1
+        total = len(face_rows)
+        summary[face_id] = {**{k: v / total for k, v in counts.items()}, "frames": total,
+                            "seconds": face_rows[-1]["time_s"] - face_rows[0]["time_s"]}
+    return summary

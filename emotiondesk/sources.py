@@ -10,10 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-
 import cv2
+import numpy as np
 
 from emotiondesk.errors import SourceError
 from emotiondesk.types import Frame

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
+from model_factory import FER_LABELS
 
 from emotiondesk.classification import EmotionClassifier
 from emotiondesk.errors import ModelError
-from model_factory import FER_LABELS
 
 
 def test_contract_model_loads_labels_from_metadata(contract_model):

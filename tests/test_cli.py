@@ -11,10 +11,10 @@ from pathlib import Path
 
 import cv2
 import pytest
+from model_factory import FER_LABELS
 
 from emotiondesk.cli import main
 from emotiondesk.recording import csv_columns
-from model_factory import FER_LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,7 @@ def test_crop_is_48x48_raw_gray():
     gray = np.tile(np.arange(200, dtype=np.uint8), (200, 1))
     crops = face_crops(gray, [Face(Box(50, 50, 60, 60), 0.9)])
     assert crops.shape == (1, 1, 48, 48) and crops.dtype == np.float32
-    assert 0 <= crops.min() and crops.max() <= 255 and crops.max() > 1  # raw pixels, not normalised
+    assert crops.min() >= 0 and crops.max() <= 255 and crops.max() > 1  # raw pixels, not normalised
 
 
 def test_crop_scale_and_centre_follow_geometry():

@@ -1,0 +1,187 @@
+"""Painting widgets: the video with overlays, probability bars and the running timeline."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from emotiondesk.drawing import emotion_color
+from emotiondesk.types import Face, FrameResult
+
+
+def bgr_to_qimage(image: np.ndarray) -> QImage:
+    height, width = image.shape[:2]
+    contiguous = np.ascontiguousarray(image)
+    qimage = QImage(contiguous.data, width, height, contiguous.strides[0], QImage.Format.Format_BGR888)
+    return qimage.copy()  # own the pixels: the numpy buffer may go away
+
+
+def face_probabilities(face: Face, smoothed: bool = True) -> np.ndarray | None:
+    return face.smoothed if smoothed and face.smoothed is not None else face.probabilities
+
+
+class VideoView(QWidget):
+    """The frame scaled with its aspect ratio, plus a box, ID, label and confidence per face."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumSize(320, 240)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.image: QImage | None = None
+        self.result: FrameResult | None = None
+        self.mirror = False
+        self.show_boxes = True
+        self.show_labels = True
+        self.placeholder = "No source — open a file (Ctrl+O) or pick a camera"
+
+    def show_frame(self, image: np.ndarray, result: FrameResult) -> None:
+        self.image = bgr_to_qimage(image)
+        if self.mirror:
+            self.image = self.image.mirrored(True, False)
+        self.result = result
+        self.update()
+
+    def clear(self, message: str) -> None:
+        self.image, self.result, self.placeholder = None, None, message
+        self.update()
+
+    def image_rect(self) -> QRectF:
+        if self.image is None:
+            return QRectF()
+        scale = min(self.width() / self.image.width(), self.height() / self.image.height())
+        w, h = self.image.width() * scale, self.image.height() * scale
+        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(24, 24, 28))
+        if self.image is None:
+            painter.setPen(QColor(200, 200, 200))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
+            return
+        target = self.image_rect()
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.drawImage(target, self.image)
+        if self.result is None or not self.show_boxes:
+            return
+        scale = target.width() / self.image.width()
+        font = QFont(painter.font())
+        font.setPointSizeF(max(8.0, 10.0 * min(scale * 1.5, 1.5)))
+        painter.setFont(font)
+        for face in self.result.faces:
+            probabilities = face_probabilities(face)
+            label = self.result.label_of(probabilities)
+            confidence = float(probabilities.max()) if probabilities is not None else face.det_score
+            color = QColor(*emotion_color(label))
+            x = face.box.x if not self.mirror else self.image.width() - face.box.x - face.box.w
+            rect = QRectF(target.x() + x * scale, target.y() + face.box.y * scale,
+                          face.box.w * scale, face.box.h * scale)
+            painter.setPen(QPen(color, 3))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(rect)
+            if self.show_labels:
+                text = f"#{face.face_id} {label} {confidence:.0%}"
+                metrics = painter.fontMetrics()
+                box = QRectF(rect.x(), rect.y() - metrics.height() - 4, metrics.horizontalAdvance(text) + 8,
+                             metrics.height() + 4)
+                painter.fillRect(box, color)
+                painter.setPen(QColor(0, 0, 0))
+                painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+
+class ProbabilityBars(QWidget):
+    """Horizontal bars of one face's (smoothed) class probabilities."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumHeight(150)
+        self.labels: tuple[str, ...] = ()
+        self.values: np.ndarray | None = None
+        self.title = "No face"
+
+    def set_face(self, labels: tuple[str, ...], face: Face | None) -> None:
+        self.labels = labels
+        self.values = face_probabilities(face) if face is not None else None
+        self.title = f"Face #{face.face_id}" if face is not None else "No face"
+        self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        painter = QPainter(self)
+        painter.setPen(self.palette().text().color())
+        metrics = painter.fontMetrics()
+        line = metrics.height() + 4
+        painter.drawText(4, metrics.ascent() + 2, self.title)
+        if self.values is None or not self.labels:
+            return
+        label_width = max(metrics.horizontalAdvance(label) for label in self.labels) + 10
+        bar_space = max(self.width() - label_width - 60, 10)
+        for row, (label, value) in enumerate(zip(self.labels, self.values)):
+            y = line * (row + 1) + 4
+            painter.setPen(self.palette().text().color())
+            painter.drawText(4, y + metrics.ascent(), label)
+            painter.fillRect(QRectF(label_width, y + 2, bar_space * float(value), line - 6),
+                             QColor(*emotion_color(label)))
+            painter.drawText(int(label_width + bar_space + 6), y + metrics.ascent(), f"{float(value):.0%}")
+
+
+class EmotionTimeline(pg.PlotWidget):
+    """Running strip chart of the last `window_s` seconds: one coloured band per face (its emotion).
+
+    pyqtgraph draws it as one RGB image (time bins × faces), which stays cheap however many
+    detections arrive; the band of the selected face is drawn on top.
+    """
+
+    BIN_S = 0.1
+
+    def __init__(self, window_s: float = 30.0, parent: QWidget | None = None) -> None:
+        super().__init__(parent, background=(24, 24, 28))
+        self.window_s = window_s
+        self.samples: dict[int, deque[tuple[float, str]]] = {}
+        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.addItem(self.image_item)
+        self.setLabel("bottom", "seconds ago")
+        self.setLabel("left", "face")
+        self.setMouseEnabled(False, False)
+        self.hideButtons()
+        self.setMinimumHeight(140)
+        self.latest_time = 0.0
+        self.face_rows: list[int] = []
+
+    def add_result(self, result: FrameResult) -> None:
+        self.latest_time = result.time_s
+        for face in result.faces:
+            label = result.label_of(face_probabilities(face))
+            self.samples.setdefault(face.face_id, deque()).append((result.time_s, label))
+        horizon = self.latest_time - self.window_s
+        for face_id in list(self.samples):
+            samples = self.samples[face_id]
+            while samples and samples[0][0] < horizon:
+                samples.popleft()
+            if not samples:
+                del self.samples[face_id]
+
+    def redraw(self) -> None:
+        bins = int(self.window_s / self.BIN_S)
+        self.face_rows = sorted(self.samples)
+        rows = max(len(self.face_rows), 1)
+        image = np.full((rows, bins, 3), 40, np.uint8)
+        for row, face_id in enumerate(self.face_rows):
+            for time_s, label in self.samples[face_id]:
+                column = bins - 1 - int((self.latest_time - time_s) / self.BIN_S)
+                if 0 <= column < bins:
+                    image[row, column] = emotion_color(label)
+        self.image_item.setImage(image, autoLevels=False, levels=(0, 255))
+        self.image_item.setRect(QRectF(-self.window_s, 0, self.window_s, rows))
+        self.setXRange(-self.window_s, 0, padding=0)
+        self.setYRange(0, rows, padding=0)
+        axis = self.getAxis("left")
+        axis.setTicks([[(row + 0.5, f"#{face_id}") for row, face_id in enumerate(self.face_rows)]])
+
+    def clear_samples(self) -> None:
+        self.samples.clear()
+        self.redraw()

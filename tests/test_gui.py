@@ -1,0 +1,85 @@
+"""The real main window, offscreen, driven with generated clips of real faces (pytest-qt)."""
+
+import csv
+import json
+
+import pytest
+
+pytest.importorskip("PySide6")
+from PySide6.QtCore import QSettings  # noqa: E402
+
+from emotiondesk._qt.main_window import MainWindow  # noqa: E402
+from emotiondesk.recording import csv_columns  # noqa: E402
+from model_factory import FER_LABELS  # noqa: E402
+
+
+@pytest.fixture()
+def window(qtbot, tmp_path, contract_model, monkeypatch):
+    monkeypatch.setattr("emotiondesk._qt.main_window.sessions_dir", lambda: tmp_path / "sessions")
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    main = MainWindow(model=str(contract_model), settings=settings, realtime=True)
+    qtbot.addWidget(main)
+    main.show()
+    yield main
+    main.close()
+
+
+def wait_for_frames(qtbot, window, count: int, timeout: int = 20000) -> None:
+    qtbot.waitUntil(lambda: window.worker is not None and window.worker.frames_displayed >= count, timeout=timeout)
+
+
+def test_frames_arrive_and_faces_are_listed(qtbot, window, clip_three_faces):
+    window.open_source(str(clip_three_faces))
+    wait_for_frames(qtbot, window, 5)
+    qtbot.waitUntil(lambda: window.faces_list.count() >= 2, timeout=10000)
+    entries = [window.faces_list.item(i).text() for i in range(window.faces_list.count())]
+    assert all(entry.startswith("#") for entry in entries)
+    assert window.video.image is not None and window.video.image.width() == 640
+    assert window.status_model.text().startswith("model: ")
+    assert window.bars.values is not None and len(window.bars.values) == 7
+    window.timeline.redraw()
+    assert len(window.timeline.face_rows) >= 2
+
+
+def test_record_stop_export_writes_the_csv(qtbot, window, clip_three_faces, tmp_path):
+    window.open_source(str(clip_three_faces))
+    wait_for_frames(qtbot, window, 1)
+    window.start_recording()
+    qtbot.waitUntil(lambda: window.worker.recorder is not None, timeout=5000)
+    assert window.rec_indicator is not None
+    qtbot.waitUntil(lambda: window.worker.recorder is None or window.worker.recorder.rows_written >= 6,
+                    timeout=15000)
+    window.stop_recording()
+    qtbot.waitUntil(lambda: window.last_recording is not None, timeout=5000)
+    exported = tmp_path / "export" / "mine.csv"
+    assert window.export_csv(exported)
+    with exported.open() as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == csv_columns(FER_LABELS)
+    assert len(rows) > 6
+    assert json.loads(exported.with_suffix(".json").read_text())["model"]["labels"] == FER_LABELS
+
+
+def test_missing_camera_shows_message_with_retry(qtbot, window):
+    window.open_source("0")
+    qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=10000)
+    assert "camera 0" in window.banner_text.text()
+    assert window.retry_button.isVisible()
+
+
+def test_start_without_camera_is_a_friendly_state(qtbot, window):
+    window.start_default_source()
+    assert window.banner.isVisible() and "No camera found" in window.banner_text.text()
+
+
+def test_closing_joins_the_worker_and_keeps_the_recording(qtbot, window, clip_three_faces):
+    window.realtime = True
+    window.open_source(str(clip_three_faces))
+    wait_for_frames(qtbot, window, 1)
+    window.start_recording()
+    qtbot.waitUntil(lambda: window.worker.recorder is not None, timeout=5000)
+    worker = window.worker
+    path = window.recording_path
+    window.close()
+    assert worker.isFinished()
+    assert path.exists() and json.loads(path.with_suffix(".json").read_text())["finished"] is True
