@@ -21,8 +21,8 @@ class CropGeometry:
     centre. Pixels outside the frame are filled by edge replication (never shifting the face).
     """
 
-    scale: float = 1.5
-    shift_y: float = 0.06  # fraction of the box side; positive moves the crop up
+    scale: float = 1.2  # measured: box side is 0.84 of the FER2013 frame (IQR 0.74–0.94) → 1.19
+    shift_y: float = 0.08  # measured: box centre sits 0.082 box sides below the frame centre
     align_eyes: bool = True
 
 

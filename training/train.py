@@ -144,6 +144,9 @@ def train(config: TrainConfig, train_set: FaceDataset, val_set: FaceDataset, run
     last_path, best_path = run_dir / "last.pt", run_dir / "best.pt"
     if resume and last_path.exists():
         state = torch.load(last_path, map_location=device, weights_only=False)
+        if state["config"]["epochs"] != config.epochs or state["config"]["architecture"] != config.architecture:
+            raise ValueError(f"{last_path}: started as {state['config']['architecture']} for "
+                             f"{state['config']['epochs']} epochs; resume with the same --arch/--epochs or use --fresh")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])

@@ -1,0 +1,94 @@
+"""Measure how FER2013 frames its faces relative to a BlazeFace box, to set `CropGeometry`.
+
+    python bench/crop_calibration.py [--data ../shared/data/fer2013/fer2013.csv.xz] [--faces 1500]
+        [--model assets/models/emotion_fer2013.onnx]
+
+Each validation face is upscaled ×4, padded with replicated edges (context for the detector) and run
+through BlazeFace. The detected box, expressed in units of the original 48-pixel frame, tells the
+crop scale (frame side / box side) and the vertical offset. With `--model`, the faces are then re-cropped
+by the app's own `face_crops` under several geometries and classified, so the chosen geometry is the
+one the model agrees with best (accuracy against the FER2013 labels). Prints markdown tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+UPSCALE, PAD = 4, 96
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared/data/fer2013/fer2013.csv.xz")
+    parser.add_argument("--faces", type=int, default=1500)
+    parser.add_argument("--model", type=Path, help="also score re-cropped faces with this model")
+    parser.add_argument("--cache", type=Path, default=ROOT / "cache")
+    args = parser.parse_args()
+    if not args.data.exists():
+        print(f"skipped: {args.data} not found (FER2013 CSV needed)")
+        return 0
+    from emotiondesk.detection import FaceDetector
+    from emotiondesk.preprocessing import CropGeometry, face_crops
+    from training.data import load_dataset
+
+    val = load_dataset(args.data, "PublicTest", cache_dir=args.cache)
+    rng = np.random.default_rng(0)
+    pick = rng.choice(len(val), size=min(args.faces, len(val)), replace=False)
+    detector = FaceDetector("short", min_confidence=0.3, video=False)
+    sides, centers, found_faces, found_index = [], [], [], []
+    for index in pick:
+        big = cv2.resize(val.images[index], (48 * UPSCALE, 48 * UPSCALE), interpolation=cv2.INTER_CUBIC)
+        canvas = cv2.copyMakeBorder(big, PAD, PAD, PAD, PAD, cv2.BORDER_REPLICATE)
+        faces = detector.detect(cv2.cvtColor(canvas, cv2.COLOR_GRAY2BGR))
+        if not faces:
+            continue
+        face = max(faces, key=lambda f: f.det_score)
+        unit = 48 * UPSCALE
+        side = max(face.box.w, face.box.h) / unit
+        cx, cy = ((c - PAD) / unit for c in face.box.center)
+        sides.append(side)
+        centers.append((cx, cy))
+        found_faces.append((canvas, face))
+        found_index.append(index)
+    detector.close()
+    sides_array, centers_array = np.array(sides), np.array(centers)
+    scale = 1 / np.median(sides_array)
+    shift_y = np.median((centers_array[:, 1] - 0.5) / sides_array)
+    shift_x = np.median((centers_array[:, 0] - 0.5) / sides_array)
+    print(f"BlazeFace found a face in {len(sides)} of {len(pick)} FER2013 validation faces\n")
+    print("| quantity | median | IQR |\n|---|---|---|")
+    print(f"| box side / frame side | {np.median(sides_array):.3f} | "
+          f"{np.percentile(sides_array, 25):.3f}–{np.percentile(sides_array, 75):.3f} |")
+    print(f"| crop scale (frame / box) | {scale:.3f} | |")
+    print(f"| box centre below frame centre (× box side) | {shift_y:.3f} | |")
+    print(f"| box centre right of frame centre (× box side) | {shift_x:.3f} | |")
+    if args.model:
+        from emotiondesk.classification import EmotionClassifier
+
+        classifier = EmotionClassifier(args.model)
+        labels = val.labels[np.array(found_index)]
+        original = classifier.classify(val.images[np.array(found_index)][:, None].astype(np.float32))
+        print(f"\nModel {args.model.name} on the same faces: original FER2013 crops "
+              f"{(original.argmax(1) == labels).mean():.2%}\n")
+        print("| geometry | accuracy of re-cropped faces | agreement with original-crop prediction |")
+        print("|---|---|---|")
+        for candidate_scale in (1.3, round(scale, 2), 1.6, 1.75):
+            for align in (False, True):
+                geometry = CropGeometry(scale=candidate_scale, shift_y=round(float(shift_y), 3), align_eyes=align)
+                crops = np.concatenate([face_crops(canvas, [face], geometry) for canvas, face in found_faces])
+                predicted = classifier.classify(crops).argmax(1)
+                print(f"| scale {candidate_scale}, shift {shift_y:.3f}, align {align} | "
+                      f"{(predicted == labels).mean():.2%} | {(predicted == original.argmax(1)).mean():.2%} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""The whole training path on a tiny generated dataset: load → train → evaluate → export → parity → contract."""
+
+import csv
+import json
+import lzma
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from emotiondesk.classification import EmotionClassifier  # noqa: E402
+from training.__main__ import main as training_main  # noqa: E402
+from training.data import FER2013_LABELS, FERPLUS_LABELS, load_dataset  # noqa: E402
+
+
+def write_tiny_fer2013(folder, rows_per_split=(70, 21)):
+    """A learnable toy FER2013: class k has a bright bar at row 6k (plus noise), FER+ votes agree."""
+    rng = np.random.default_rng(0)
+    csv_path = folder / "fer2013.csv.xz"
+    votes_path = folder / "fer2013new.csv"
+    with lzma.open(csv_path, "wt", newline="") as handle, open(votes_path, "w", newline="") as votes_handle:
+        writer = csv.writer(handle)
+        votes = csv.writer(votes_handle)
+        writer.writerow(["emotion", "pixels", "Usage"])
+        votes.writerow(["Usage", "Image name", "neutral", "happiness", "surprise", "sadness", "anger", "disgust",
+                        "fear", "contempt", "unknown", "NF"])
+        order = [4, 5, 6, 3, 1, 2, 0]  # FER2013 index → FER+ vote column
+        for usage, count in zip(("Training", "PublicTest"), rows_per_split):
+            for row in range(count):
+                label = row % 7
+                image = rng.integers(0, 60, (48, 48))
+                image[label * 6:label * 6 + 5] = 230
+                writer.writerow([label, " ".join(map(str, image.flatten())), usage])
+                vote = [0] * 10
+                vote[order[label]] = 8
+                vote[0] += 2
+                votes.writerow([usage, f"fer{row:07d}.png", *vote])
+    return csv_path, votes_path
+
+
+def test_data_loading_modes(tmp_path):
+    csv_path, votes_path = write_tiny_fer2013(tmp_path)
+    train = load_dataset(csv_path, "Training", "fer2013", cache_dir=tmp_path / "cache")
+    assert train.images.shape == (70, 48, 48) and train.class_names == FER2013_LABELS
+    cached = load_dataset(csv_path, "Training", "fer2013", cache_dir=tmp_path / "cache")
+    assert np.array_equal(cached.images, train.images)
+    soft = load_dataset(csv_path, "Training", "ferplus-soft", ferplus=votes_path)
+    assert soft.class_names == FERPLUS_LABELS and soft.targets.shape == (70, 8)
+    np.testing.assert_allclose(soft.targets.sum(axis=1), 1, atol=1e-6)
+    assert sorted(set(np.round(soft.targets[:, 0], 3))) == [0.2, 1.0]  # 2 of 10 votes neutral, or all 10
+
+
+def test_train_evaluate_export_parity_contract(tmp_path):
+    csv_path, _ = write_tiny_fer2013(tmp_path)
+    run = tmp_path / "run"
+    common = ["--data", str(csv_path), "--cache", str(tmp_path / "cache")]
+    arguments = ["train", *common, "--out", str(run), "--arch", "tiny", "--epochs", "3", "--batch-size", "16",
+                 "--lr", "0.01", "--threads", "1"]
+    # a time budget stops after the first epoch (checkpointed), as on a GPU box with a 10-minute limit ...
+    assert training_main([*arguments, "--max-minutes", "0.000001"]) == 0
+    assert [h["epoch"] for h in json.loads((run / "history.json").read_text())] == [1]
+    assert not (run / "report.json").exists()
+    # ... and the same command resumes from last.pt instead of starting over, then evaluates
+    assert training_main(arguments) == 0
+    history = json.loads((run / "history.json").read_text())
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+    report = json.loads((run / "report.json").read_text())
+    assert set(report["per_class"]) == set(FER2013_LABELS) and 0 <= report["macro_f1"] <= 1
+    assert (run / "confusion.png").stat().st_size > 1000 and (run / "curves.png").exists()
+    assert training_main([*arguments[:-2], "--epochs", "5"]) == 2  # a changed schedule is refused clearly
+    model_path = tmp_path / "exported.onnx"
+    assert training_main(["export", str(run / "best.pt"), str(model_path), "--version", "9.9"]) == 0
+    classifier = EmotionClassifier(model_path)
+    assert classifier.labels == tuple(FER2013_LABELS)
+    assert classifier.metadata["version"] == "9.9" and "validation_accuracy" in classifier.metadata
+    probabilities = classifier.classify(np.random.default_rng(1).uniform(0, 255, (3, 1, 48, 48)).astype(np.float32))
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+
+
+def test_image_folder_layout(tmp_path):
+    import cv2
+
+    for split in ("train", "test"):
+        for label in ("happy", "sad"):
+            folder = tmp_path / split / label
+            folder.mkdir(parents=True)
+            for k in range(3):
+                cv2.imwrite(str(folder / f"{k}.png"), np.full((48, 48), 40 * k, np.uint8))
+    dataset = load_dataset(tmp_path, "train")
+    assert dataset.class_names == ["happy", "sad"] and len(dataset) == 6

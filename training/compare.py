@@ -1,0 +1,56 @@
+"""One table of training runs: architecture, params, MFLOPs, validation accuracy, macro F1, CPU ms/face."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def cpu_ms_per_face(onnx_path: Path, repeats: int = 200) -> float:
+    """Median onnxruntime latency at batch 1 on one thread."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    face = np.random.default_rng(0).uniform(0, 255, (1, 1, 48, 48)).astype(np.float32)
+    for _ in range(20):
+        session.run(None, {name: face})
+    timings = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        session.run(None, {name: face})
+        timings.append((time.perf_counter() - start) * 1e3)
+    return float(np.median(timings))
+
+
+def compare_runs(run_dirs: list[Path]) -> str:
+    import tempfile
+
+    from training.export import export_model
+    from training.models import count_mflops, count_parameters
+    from training.train import load_checkpoint
+
+    lines = ["| run | architecture | params | MMACs | epochs | val accuracy | macro F1 | ms/face (1 thread) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for run in run_dirs:
+        checkpoint = run / "best.pt"
+        if not checkpoint.exists():
+            lines.append(f"| {run.name} | (no best.pt) | | | | | | |")
+            continue
+        model, state = load_checkpoint(checkpoint)
+        report_path = run / "report.json"
+        macro_f1 = json.loads(report_path.read_text())["macro_f1"] if report_path.exists() else float("nan")
+        history = json.loads((run / "history.json").read_text()) if (run / "history.json").exists() else []
+        onnx_path = Path(tempfile.mkdtemp()) / f"{run.name}.onnx"
+        export_model(model, state["config"]["class_names"], onnx_path, {})
+        latency = cpu_ms_per_face(onnx_path)
+        lines.append(f"| {run.name} | {state['config']['architecture']} | {count_parameters(model.net):,} | "
+                     f"{count_mflops(model.net):.1f} | {len(history)} | {state['val_accuracy']:.4f} | "
+                     f"{macro_f1:.4f} | {latency:.3f} |")
+    return "\n".join(lines)
