@@ -65,8 +65,10 @@ def main() -> int:
     shift_x = np.median((centers_array[:, 0] - 0.5) / sides_array)
     print(f"BlazeFace found a face in {len(sides)} of {len(pick)} FER2013 validation faces\n")
     print("| quantity | median | IQR |\n|---|---|---|")
-    print(f"| box side / frame side | {np.median(sides_array):.3f} | "
-          f"{np.percentile(sides_array, 25):.3f}–{np.percentile(sides_array, 75):.3f} |")
+    print(
+        f"| box side / frame side | {np.median(sides_array):.3f} | "
+        f"{np.percentile(sides_array, 25):.3f}–{np.percentile(sides_array, 75):.3f} |"
+    )
     print(f"| crop scale (frame / box) | {scale:.3f} | |")
     print(f"| box centre below frame centre (× box side) | {shift_y:.3f} | |")
     print(f"| box centre right of frame centre (× box side) | {shift_x:.3f} | |")
@@ -76,8 +78,10 @@ def main() -> int:
         classifier = EmotionClassifier(args.model)
         labels = val.labels[np.array(found_index)]
         original = classifier.classify(val.images[np.array(found_index)][:, None].astype(np.float32))
-        print(f"\nModel {args.model.name} on the same faces: original FER2013 crops "
-              f"{(original.argmax(1) == labels).mean():.2%}\n")
+        print(
+            f"\nModel {args.model.name} on the same faces: original FER2013 crops "
+            f"{(original.argmax(1) == labels).mean():.2%}\n"
+        )
         print("| geometry | accuracy of re-cropped faces | agreement with original-crop prediction |")
         print("|---|---|---|")
         for candidate_scale in (1.3, round(scale, 2), 1.6, 1.75):
@@ -85,8 +89,10 @@ def main() -> int:
                 geometry = CropGeometry(scale=candidate_scale, shift_y=round(float(shift_y), 3), align_eyes=align)
                 crops = np.concatenate([face_crops(canvas, [face], geometry) for canvas, face in found_faces])
                 predicted = classifier.classify(crops).argmax(1)
-                print(f"| scale {candidate_scale}, shift {shift_y:.3f}, align {align} | "
-                      f"{(predicted == labels).mean():.2%} | {(predicted == original.argmax(1)).mean():.2%} |")
+                print(
+                    f"| scale {candidate_scale}, shift {shift_y:.3f}, align {align} | "
+                    f"{(predicted == labels).mean():.2%} | {(predicted == original.argmax(1)).mean():.2%} |"
+                )
     return 0
 
 

@@ -23,9 +23,15 @@ class AnalyzeOutcome:
     error: EmotionDeskError | None = None
 
 
-def analyze(source_spec: str, config: PipelineConfig, csv_path: Path | None = None,
-            annotated_path: Path | None = None, progress: bool = True, max_frames: int | None = None,
-            on_result: Callable[[FrameResult], None] | None = None) -> AnalyzeOutcome:
+def analyze(
+    source_spec: str,
+    config: PipelineConfig,
+    csv_path: Path | None = None,
+    annotated_path: Path | None = None,
+    progress: bool = True,
+    max_frames: int | None = None,
+    on_result: Callable[[FrameResult], None] | None = None,
+) -> AnalyzeOutcome:
     """Run the pipeline over a source. Errors while opening raise; errors mid-run end the run cleanly,
     keep everything written so far, and are returned in `AnalyzeOutcome.error`."""
     source = open_source(source_spec)
@@ -37,27 +43,51 @@ def analyze(source_spec: str, config: PipelineConfig, csv_path: Path | None = No
     try:
         with Pipeline(config) as pipeline:
             if csv_path is not None:
-                metadata = {"source": {"spec": str(source_spec), "kind": source.kind, "name": source.name,
-                                       "fps": source.fps, "frames": source.frame_count},
-                            **pipeline.describe()}
+                metadata = {
+                    "source": {
+                        "spec": str(source_spec),
+                        "kind": source.kind,
+                        "name": source.name,
+                        "fps": source.fps,
+                        "frames": source.frame_count,
+                    },
+                    **pipeline.describe(),
+                }
                 recorder = CsvRecorder(csv_path, pipeline.labels, metadata)
             outcome = _run(source, pipeline, recorder, annotated_path, progress, max_frames, on_result, summary)
     finally:
         source.close()
         if recorder is not None:
-            recorder.close(summary.as_dict())
+            try:
+                recorder.close(summary.as_dict())
+            except RecordingError as error:
+                outcome.error = outcome.error or error
     return outcome
 
 
-def _run(source: FrameSource, pipeline: Pipeline, recorder: CsvRecorder | None, annotated_path: Path | None,
-         progress: bool, max_frames: int | None, on_result, summary: RunSummary) -> AnalyzeOutcome:
+def _run(
+    source: FrameSource,
+    pipeline: Pipeline,
+    recorder: CsvRecorder | None,
+    annotated_path: Path | None,
+    progress: bool,
+    max_frames: int | None,
+    on_result,
+    summary: RunSummary,
+) -> AnalyzeOutcome:
     from tqdm import tqdm
 
     outcome = AnalyzeOutcome(summary)
     writer = None
     total = source.frame_count if max_frames is None else min(source.frame_count or max_frames, max_frames)
-    bar = tqdm(total=total, unit="frame", disable=not progress, file=sys.stderr, dynamic_ncols=True,
-               desc=Path(source.name).name if source.kind != "camera" else source.name)
+    bar = tqdm(
+        total=total,
+        unit="frame",
+        disable=not progress,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        desc=Path(source.name).name if source.kind != "camera" else source.name,
+    )
     started = time.perf_counter()
     try:
         for frame in source:
@@ -81,6 +111,8 @@ def _run(source: FrameSource, pipeline: Pipeline, recorder: CsvRecorder | None, 
         outcome.interrupted = True
     except EmotionDeskError as error:
         outcome.error = error
+    except (OSError, RuntimeError, ValueError) as error:  # a misbehaving source or codec: end cleanly
+        outcome.error = EmotionDeskError(f"{source.name}: reading failed ({type(error).__name__}: {error})")
     finally:
         summary.seconds = time.perf_counter() - started
         bar.close()

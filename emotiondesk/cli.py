@@ -25,10 +25,13 @@ def command_analyze(args: argparse.Namespace) -> int:
 
     for output in (args.csv, args.annotated):
         check_writable(output)
-    config = PipelineConfig(model=args.model, detector=args.detector, min_detection_confidence=args.min_confidence,
-                            smoothing_window=args.smoothing)
-    outcome = analyze(args.input, config, args.csv, args.annotated, progress=not args.quiet,
-                      max_frames=args.max_frames)
+    config = PipelineConfig(
+        model=args.model,
+        detector=args.detector,
+        min_detection_confidence=args.min_confidence,
+        smoothing_window=args.smoothing,
+    )
+    outcome = analyze(args.input, config, args.csv, args.annotated, progress=not args.quiet, max_frames=args.max_frames)
     summary = outcome.summary
     if not args.quiet:
         print(summary.text())
@@ -84,8 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     analyze_parser.add_argument("--csv", type=Path, help="write one row per face per frame here (streamed)")
     analyze_parser.add_argument("--annotated", type=Path, help="write the video with boxes and labels here")
     analyze_parser.add_argument("--model", help="emotion model .onnx (default: bundled FER2013 model)")
-    analyze_parser.add_argument("--detector", default="short",
-                                help="short (webcam distance, fastest), full (small/far faces) or a .tflite path")
+    analyze_parser.add_argument(
+        "--detector", default="short", help="short (webcam distance, fastest), full (small/far faces) or a .tflite path"
+    )
     analyze_parser.add_argument("--min-confidence", type=float, default=0.5, help="face detection threshold")
     analyze_parser.add_argument("--smoothing", type=int, default=5, help="EMA window in frames (1 = off)")
     analyze_parser.add_argument("--max-frames", type=int, help="stop after this many frames")

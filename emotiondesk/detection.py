@@ -110,8 +110,13 @@ class FaceDetector:
                 continue
             keypoints = np.array([[k.x * width, k.y * height] for k in detection.keypoints], np.float32)
             score = detection.categories[0].score if detection.categories else 0.0
-            faces.append(Face(Box(int(x0), int(y0), int(x1 - x0), int(y1 - y0)), float(score),
-                              keypoints if len(keypoints) else None))
+            faces.append(
+                Face(
+                    Box(int(x0), int(y0), int(x1 - x0), int(y1 - y0)),
+                    float(score),
+                    keypoints if len(keypoints) else None,
+                )
+            )
         return faces
 
     def close(self) -> None:

@@ -44,6 +44,7 @@ def draw_result(image: np.ndarray, result: FrameResult, smoothed: bool = True) -
         (tw, th), baseline = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
         top = max(box.y - th - baseline - 4, 0)
         cv2.rectangle(canvas, (box.x, top), (box.x + tw + 6, top + th + baseline + 4), color, cv2.FILLED)
-        cv2.putText(canvas, text, (box.x + 3, top + th + 2), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0),
-                    thickness, cv2.LINE_AA)
+        cv2.putText(
+            canvas, text, (box.x + 3, top + th + 2), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness, cv2.LINE_AA
+        )
     return canvas

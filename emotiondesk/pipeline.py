@@ -39,8 +39,9 @@ class Pipeline:
         self.config = config or PipelineConfig()
         self.classifier = EmotionClassifier(self.config.model)
         self.detector = FaceDetector(self.config.detector, self.config.min_detection_confidence, self.config.video)
-        self.tracker = FaceTracker(max_missing_s=self.config.max_missing_s,
-                                   smoothing_window=self.config.smoothing_window)
+        self.tracker = FaceTracker(
+            max_missing_s=self.config.max_missing_s, smoothing_window=self.config.smoothing_window
+        )
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -49,6 +50,8 @@ class Pipeline:
     def process(self, frame: Frame) -> FrameResult:
         """Run every stage on one frame; `timings_ms` holds each stage's time."""
         timings: dict[str, float] = {}
+        if frame.image is None or frame.image.size == 0:  # a source hiccup: nothing to see, nothing to record
+            return FrameResult(frame.index, frame.time_s, 0, 0, [], self.labels, {"total": 0.0})
         start = time.perf_counter()
         image = to_bgr(frame.image)
         faces = self.detector.detect(image, frame.time_s)
@@ -66,9 +69,13 @@ class Pipeline:
             for number, face in enumerate(faces, start=1):
                 face.face_id, face.smoothed = number, face.probabilities
         end = time.perf_counter()
-        timings.update(detect=(after_detect - start) * 1e3, crop=(after_crop - after_detect) * 1e3,
-                       classify=(after_classify - after_crop) * 1e3, track=(end - after_classify) * 1e3,
-                       total=(end - start) * 1e3)
+        timings.update(
+            detect=(after_detect - start) * 1e3,
+            crop=(after_crop - after_detect) * 1e3,
+            classify=(after_classify - after_crop) * 1e3,
+            track=(end - after_classify) * 1e3,
+            total=(end - start) * 1e3,
+        )
         height, width = image.shape[:2]
         return FrameResult(frame.index, frame.time_s, width, height, faces, self.labels, timings)
 
@@ -77,10 +84,16 @@ class Pipeline:
         config = asdict(self.config)
         return {
             "emotiondesk_version": __version__,
-            "model": {"path": str(self.classifier.path), "name": self.classifier.name,
-                      "version": self.classifier.metadata.get("version", ""), "labels": list(self.labels)},
-            "detector": {"model": str(self.detector.model_path),
-                         "min_confidence": self.config.min_detection_confidence},
+            "model": {
+                "path": str(self.classifier.path),
+                "name": self.classifier.name,
+                "version": self.classifier.metadata.get("version", ""),
+                "labels": list(self.labels),
+            },
+            "detector": {
+                "model": str(self.detector.model_path),
+                "min_confidence": self.config.min_detection_confidence,
+            },
             "smoothing": {"method": "EMA of probabilities", "window_frames": self.config.smoothing_window},
             "tracking": {"max_missing_s": self.config.max_missing_s},
             "crop": config["geometry"],
@@ -122,15 +135,20 @@ class RunSummary:
 
     def as_dict(self) -> dict:
         return {
-            "frames": self.frames, "faces": self.faces, "distinct_face_ids": len(self.face_ids),
-            "label_counts": dict(self.labels.most_common()), "seconds": round(self.seconds, 3),
+            "frames": self.frames,
+            "faces": self.faces,
+            "distinct_face_ids": len(self.face_ids),
+            "label_counts": dict(self.labels.most_common()),
+            "seconds": round(self.seconds, 3),
             "fps": round(self.fps, 2),
             "median_stage_ms": {k: round(float(np.median(v)), 3) for k, v in self.stage_ms.items()},
         }
 
     def text(self) -> str:
-        lines = [f"{self.frames} frames, {self.faces} face detections, {len(self.face_ids)} distinct faces, "
-                 f"{self.fps:.1f} fps"]
+        lines = [
+            f"{self.frames} frames, {self.faces} face detections, {len(self.face_ids)} distinct faces, "
+            f"{self.fps:.1f} fps"
+        ]
         total = sum(self.labels.values())
         for label, count in self.labels.most_common():
             bar = "█" * round(30 * count / total) if total else ""

@@ -68,10 +68,14 @@ def face_crops(gray: np.ndarray, faces: list[Face], geometry: CropGeometry = DEF
             x1 = int(np.clip(face.box.x + face.box.w + side, x0 + 1, width))
             y1 = int(np.clip(face.box.y + face.box.h + side, y0 + 1, height))
             region = gray[y0:y1, x0:x1]
-            source = cv2.resize(region, (max(region.shape[1] // factor, 1), max(region.shape[0] // factor, 1)),
-                                interpolation=cv2.INTER_AREA)
+            source = cv2.resize(
+                region,
+                (max(region.shape[1] // factor, 1), max(region.shape[0] // factor, 1)),
+                interpolation=cv2.INTER_AREA,
+            )
             offset = np.array([[1, 0, x0], [0, 1, y0]], np.float64)
             matrix = matrix @ np.vstack([offset, [0, 0, 1]]) @ np.diag([factor, factor, 1.0])
-        crops[index, 0] = cv2.warpAffine(source, matrix, (CROP_SIZE, CROP_SIZE), flags=interpolation,
-                                         borderMode=cv2.BORDER_REPLICATE)
+        crops[index, 0] = cv2.warpAffine(
+            source, matrix, (CROP_SIZE, CROP_SIZE), flags=interpolation, borderMode=cv2.BORDER_REPLICATE
+        )
     return crops

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import time
@@ -28,13 +29,22 @@ def result_rows(result: FrameResult) -> list[list[str]]:
         if probabilities is None:
             continue
         best = int(probabilities.argmax())
-        rows.append([
-            f"{result.time_s:.3f}", str(result.index), str(face.face_id),
-            str(face.box.x), str(face.box.y), str(face.box.w), str(face.box.h),
-            f"{face.det_score:.3f}", result.labels[best], f"{float(probabilities[best]):.4f}",
-            *(f"{float(p):.4f}" for p in probabilities),
-            result.label_of(face.smoothed if face.smoothed is not None else probabilities),
-        ])
+        rows.append(
+            [
+                f"{result.time_s:.3f}",
+                str(result.index),
+                str(face.face_id),
+                str(face.box.x),
+                str(face.box.y),
+                str(face.box.w),
+                str(face.box.h),
+                f"{face.det_score:.3f}",
+                result.labels[best],
+                f"{float(probabilities[best]):.4f}",
+                *(f"{float(p):.4f}" for p in probabilities),
+                result.label_of(face.smoothed if face.smoothed is not None else probabilities),
+            ]
+        )
     return rows
 
 
@@ -48,13 +58,15 @@ class CsvRecorder:
     The sidecar JSON (same name, `.json`) is written at start and completed by `close()`.
     """
 
-    def __init__(self, path: Path, labels: tuple[str, ...], metadata: dict | None = None,
-                 fsync_interval_s: float = 1.0) -> None:
+    def __init__(
+        self, path: Path, labels: tuple[str, ...], metadata: dict | None = None, fsync_interval_s: float = 1.0
+    ) -> None:
         self.path = Path(path)
         self.labels = labels
         self.rows_written = 0
         self.frames_written = 0
         self.fsync_interval_s = fsync_interval_s
+        self._closed = False
         self._last_fsync = time.monotonic()
         self.metadata = {
             "csv": self.path.name,
@@ -64,31 +76,51 @@ class CsvRecorder:
         }
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self.path, "w", newline="", encoding="utf-8")
+            # unbuffered: each frame's rows reach the OS in one write, so nothing waits in a Python buffer
+            self._file = open(self.path, "wb", buffering=0)
         except OSError as error:
             raise RecordingError(f"{self.path}: cannot write CSV ({error.strerror or error})") from None
-        self._writer = csv.writer(self._file)
-        self._guard(lambda: self._writer.writerow(csv_columns(labels)))
-        self._guard(self._file.flush)
+        self._good_size = 0
+        self._append([csv_columns(labels)])
         self._write_sidecar(finished=False)
 
-    def _guard(self, action) -> None:
+    def _append(self, rows: list[list[str]]) -> None:
+        """Write rows; on failure cut the file back to its last complete row and raise RecordingError."""
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(rows)
+        data = buffer.getvalue().encode("utf-8")
         try:
-            action()
+            written = 0
+            while written < len(data):
+                written += self._file.write(data[written:])
         except OSError as error:
-            raise RecordingError(f"{self.path}: write failed ({error.strerror or error}); "
-                                 f"{self.rows_written} rows before it are saved") from None
+            try:
+                os.ftruncate(self._file.fileno(), self._good_size)
+            except OSError:
+                pass
+            self._file.close()
+            raise RecordingError(
+                f"{self.path}: write failed ({error.strerror or error}); "
+                f"the {self.rows_written} rows before it are saved"
+            ) from None
+        self._good_size += len(data)
 
     def write(self, result: FrameResult) -> None:
-        rows = result_rows(result)
         if self._file.closed:
-            raise RecordingError(f"{self.path}: recorder already closed")
-        self._guard(lambda: self._writer.writerows(rows))
-        self._guard(self._file.flush)
+            raise RecordingError(f"{self.path}: recording already stopped")
+        rows = result_rows(result)
+        self._append(rows)
         now = time.monotonic()
         if now - self._last_fsync >= self.fsync_interval_s:
-            self._guard(lambda: os.fsync(self._file.fileno()))
             self._last_fsync = now
+            if not self.path.exists():
+                self._file.close()
+                raise RecordingError(f"{self.path}: file or its folder was removed during recording")
+            try:
+                os.fsync(self._file.fileno())
+            except OSError as error:
+                self._file.close()
+                raise RecordingError(f"{self.path}: cannot sync to disk ({error.strerror or error})") from None
         self.rows_written += len(rows)
         self.frames_written += 1
 
@@ -105,18 +137,19 @@ class CsvRecorder:
             raise RecordingError(f"{path}: cannot write sidecar ({error.strerror or error})") from None
 
     def close(self, summary: dict | None = None) -> None:
-        """Flush and close the CSV, then complete the sidecar; safe to call twice."""
-        if self._file.closed:
+        """Sync and close the CSV, then complete the sidecar; safe to call twice, and after a failure."""
+        if self._closed:
             return
-        try:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-        except OSError:
-            pass
-        finally:
+        self._closed = True
+        if not self._file.closed:
+            try:
+                os.fsync(self._file.fileno())
+            except OSError:
+                pass
             self._file.close()
         self.metadata["ended_at"] = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
-        self._write_sidecar(finished=True, summary=summary)
+        if self.path.parent.exists():
+            self._write_sidecar(finished=True, summary=summary)
 
     def __enter__(self) -> CsvRecorder:
         return self
@@ -134,8 +167,15 @@ def load_session(path: Path) -> tuple[tuple[str, ...], list[dict]]:
             labels = tuple(c[2:] for c in columns if c.startswith("p_"))
             if columns[: len(FIXED_COLUMNS)] != FIXED_COLUMNS or not labels:
                 raise RecordingError(f"{path}: not an emotiondesk CSV (unexpected columns)")
-            rows = [{"time_s": float(r["time_s"]), "face_id": int(r["face_id"]), "label": r["label"],
-                     "smoothed_label": r["smoothed_label"]} for r in reader]
+            rows = [
+                {
+                    "time_s": float(r["time_s"]),
+                    "face_id": int(r["face_id"]),
+                    "label": r["label"],
+                    "smoothed_label": r["smoothed_label"],
+                }
+                for r in reader
+            ]
     except (OSError, ValueError, KeyError) as error:
         raise RecordingError(f"{path}: cannot read session ({error})") from None
     return labels, rows
@@ -150,6 +190,9 @@ def session_summary(labels: tuple[str, ...], rows: list[dict]) -> dict[int, dict
         for row in face_rows:
             counts[row["smoothed_label"]] = counts.get(row["smoothed_label"], 0) + 1
         total = len(face_rows)
-        summary[face_id] = {**{k: v / total for k, v in counts.items()}, "frames": total,
-                            "seconds": face_rows[-1]["time_s"] - face_rows[0]["time_s"]}
+        summary[face_id] = {
+            **{k: v / total for k, v in counts.items()},
+            "frames": total,
+            "seconds": face_rows[-1]["time_s"] - face_rows[0]["time_s"],
+        }
     return summary

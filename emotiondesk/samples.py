@@ -19,8 +19,9 @@ def sample_face() -> np.ndarray:
     return image
 
 
-def face_frame(face: np.ndarray, faces: int, width: int = 640, height: int = 480, step: int = 0,
-               background: int = 90) -> np.ndarray:
+def face_frame(
+    face: np.ndarray, faces: int, width: int = 640, height: int = 480, step: int = 0, background: int = 90
+) -> np.ndarray:
     """A frame with `faces` copies of `face` in a grid, each bobbing a little with `step`."""
     frame = np.full((height, width, 3), background, np.uint8)
     if faces == 0:
@@ -37,12 +38,19 @@ def face_frame(face: np.ndarray, faces: int, width: int = 640, height: int = 480
         dy = int(6 * np.cos(step / 5 + index))
         x0 = int(np.clip(column * cell_w + (cell_w - w) // 2 + dx, 0, width - w))
         y0 = int(np.clip(row * cell_h + (cell_h - h) // 2 + dy, 0, height - h))
-        frame[y0:y0 + h, x0:x0 + w] = head
+        frame[y0 : y0 + h, x0 : x0 + w] = head
     return frame
 
 
-def write_face_clip(path: Path, face: np.ndarray, faces: int = 3, frames: int = 45, width: int = 640,
-                    height: int = 480, fps: float = 15.0) -> Path:
+def write_face_clip(
+    path: Path,
+    face: np.ndarray,
+    faces: int = 3,
+    frames: int = 45,
+    width: int = 640,
+    height: int = 480,
+    fps: float = 15.0,
+) -> Path:
     """An mp4v (.mp4) or MJPG (.avi) clip of `faces` moving copies of `face`."""
     fourcc = cv2.VideoWriter_fourcc(*("MJPG" if Path(path).suffix.lower() == ".avi" else "mp4v"))
     writer = cv2.VideoWriter(str(path), fourcc, fps, (width, height))

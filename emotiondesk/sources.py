@@ -179,8 +179,7 @@ class CameraInfo:
 def list_cameras(max_index: int = 8) -> list[CameraInfo]:
     """Cameras that open and deliver a frame, with the OS's name where it gives one (Linux sysfs)."""
     if os.path.isdir("/sys/class/video4linux"):
-        candidates = sorted(int(m.group(1)) for p in glob.glob("/dev/video*")
-                            if (m := re.match(r".*/video(\d+)$", p)))
+        candidates = sorted(int(m.group(1)) for p in glob.glob("/dev/video*") if (m := re.match(r".*/video(\d+)$", p)))
     else:
         candidates = list(range(max_index))
     found = []

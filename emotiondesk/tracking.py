@@ -21,8 +21,9 @@ class Track:
 
     def predicted(self, time_s: float) -> Box:
         dt = time_s - self.last_seen_s
-        return Box(int(self.box.x + self.velocity[0] * dt), int(self.box.y + self.velocity[1] * dt),
-                   self.box.w, self.box.h)
+        return Box(
+            int(self.box.x + self.velocity[0] * dt), int(self.box.y + self.velocity[1] * dt), self.box.w, self.box.h
+        )
 
 
 def match_score(track_box: Box, face_box: Box) -> float:

@@ -12,8 +12,13 @@ from onnx import TensorProto, helper, numpy_helper
 FER_LABELS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 
 
-def write_contract_model(path: Path, labels: list[str] | None = FER_LABELS, input_shape=("N", 1, 48, 48),
-                         classes: int | None = None, seed: int = 0) -> Path:
+def write_contract_model(
+    path: Path,
+    labels: list[str] | None = FER_LABELS,
+    input_shape=("N", 1, 48, 48),
+    classes: int | None = None,
+    seed: int = 0,
+) -> Path:
     """Mean-pool 48×48 → 6×6, linear layer, softmax; `labels=None` omits the metadata."""
     rng = np.random.default_rng(seed)
     classes = classes or len(labels or FER_LABELS)
@@ -28,7 +33,8 @@ def write_contract_model(path: Path, labels: list[str] | None = FER_LABELS, inpu
         helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
     ]
     graph = helper.make_graph(
-        nodes, "contract_test_model",
+        nodes,
+        "contract_test_model",
         [helper.make_tensor_value_info("gray_48x48", TensorProto.FLOAT, list(input_shape))],
         [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", classes])],
         [weight, scale, shape],

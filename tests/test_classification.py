@@ -22,11 +22,14 @@ def test_labels_come_from_the_model_not_a_list(make_model):
     assert EmotionClassifier(make_model(labels=labels)).labels == tuple(labels)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"labels": None}, "no 'labels'"),
-    ({"input_shape": ("N", 3, 64, 64)}, r"input must be float32 \[N,1,48,48\]"),
-    ({"classes": 5}, "does not match 7 labels"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"labels": None}, "no 'labels'"),
+        ({"input_shape": ("N", 3, 64, 64)}, r"input must be float32 \[N,1,48,48\]"),
+        ({"classes": 5}, "does not match 7 labels"),
+    ],
+)
 def test_contract_violations_are_refused(make_model, kwargs, message):
     path = make_model(**kwargs)
     with pytest.raises(ModelError, match=message) as info:

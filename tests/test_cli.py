@@ -20,8 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "emotiondesk", *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "emotiondesk", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -31,8 +32,19 @@ def read_rows(path: Path) -> list[dict]:
 
 def test_analyze_writes_csv_sidecar_and_annotated_video(tmp_path, clip_three_faces, contract_model):
     out_csv, out_video = tmp_path / "run.csv", tmp_path / "run.mp4"
-    code = main(["analyze", str(clip_three_faces), "--csv", str(out_csv), "--annotated", str(out_video),
-                 "--model", str(contract_model), "--quiet"])
+    code = main(
+        [
+            "analyze",
+            str(clip_three_faces),
+            "--csv",
+            str(out_csv),
+            "--annotated",
+            str(out_video),
+            "--model",
+            str(contract_model),
+            "--quiet",
+        ]
+    )
     assert code == 0
     with out_csv.open() as handle:
         header = next(csv.reader(handle))
@@ -72,8 +84,9 @@ def test_one_onnxruntime_call_per_frame(clip_three_faces, contract_model):
 
 def test_image_folder_and_still(tmp_path, still_three_faces, contract_model):
     out_csv = tmp_path / "still.csv"
-    assert main(["analyze", str(still_three_faces), "--csv", str(out_csv), "--model", str(contract_model),
-                 "--quiet"]) == 0
+    assert (
+        main(["analyze", str(still_three_faces), "--csv", str(out_csv), "--model", str(contract_model), "--quiet"]) == 0
+    )
     rows = read_rows(out_csv)
     assert len(rows) == 3 and {r["frame"] for r in rows} == {"0"}
 
@@ -83,12 +96,15 @@ def written(path: Path, content: bytes) -> Path:
     return path
 
 
-@pytest.mark.parametrize("make_input, message", [
-    (lambda d: d / "missing.mp4", "no such file"),
-    (lambda d: written(d / "empty.mp4", b""), "file is empty"),
-    (lambda d: written(d / "notes.mp4", b"hello " * 50), "not a readable video"),
-    (lambda d: "0", "camera 0: cannot be opened"),
-])
+@pytest.mark.parametrize(
+    "make_input, message",
+    [
+        (lambda d: d / "missing.mp4", "no such file"),
+        (lambda d: written(d / "empty.mp4", b""), "file is empty"),
+        (lambda d: written(d / "notes.mp4", b"hello " * 50), "not a readable video"),
+        (lambda d: "0", "camera 0: cannot be opened"),
+    ],
+)
 def test_bad_inputs_exit_2_with_one_line(tmp_path, make_input, message):
     target = make_input(tmp_path)
     result = run_cli("analyze", str(target), "--csv", str(tmp_path / "o.csv"))
@@ -114,8 +130,12 @@ def test_sigint_leaves_a_valid_csv(tmp_path, face_image):
 
     long_clip = write_face_clip(tmp_path / "long.avi", face_image, faces=1, frames=400)
     out_csv = tmp_path / "interrupted.csv"
-    process = subprocess.Popen([sys.executable, "-m", "emotiondesk", "analyze", str(long_clip), "--csv",
-                                str(out_csv), "--quiet"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emotiondesk", "analyze", str(long_clip), "--csv", str(out_csv), "--quiet"],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and (not out_csv.exists() or len(out_csv.read_text().splitlines()) < 5):
         time.sleep(0.1)

@@ -6,11 +6,11 @@ import json
 import pytest
 
 pytest.importorskip("PySide6")
+from model_factory import FER_LABELS  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 
 from emotiondesk._qt.main_window import MainWindow  # noqa: E402
 from emotiondesk.recording import csv_columns  # noqa: E402
-from model_factory import FER_LABELS  # noqa: E402
 
 
 @pytest.fixture()
@@ -47,8 +47,7 @@ def test_record_stop_export_writes_the_csv(qtbot, window, clip_three_faces, tmp_
     window.start_recording()
     qtbot.waitUntil(lambda: window.worker.recorder is not None, timeout=5000)
     assert window.rec_indicator is not None
-    qtbot.waitUntil(lambda: window.worker.recorder is None or window.worker.recorder.rows_written >= 6,
-                    timeout=15000)
+    qtbot.waitUntil(lambda: window.worker.recorder is None or window.worker.recorder.rows_written >= 6, timeout=15000)
     window.stop_recording()
     qtbot.waitUntil(lambda: window.last_recording is not None, timeout=5000)
     exported = tmp_path / "export" / "mine.csv"

@@ -39,8 +39,15 @@ def test_faces_cut_by_the_frame_edge_are_padded_not_shifted():
 
 
 @settings(max_examples=60, deadline=None)
-@given(x=st.integers(-50, 700), y=st.integers(-50, 500), w=st.integers(2, 900), h=st.integers(2, 900),
-       frame_w=st.integers(16, 700), frame_h=st.integers(16, 500), roll=st.floats(-60, 60))
+@given(
+    x=st.integers(-50, 700),
+    y=st.integers(-50, 500),
+    w=st.integers(2, 900),
+    h=st.integers(2, 900),
+    frame_w=st.integers(16, 700),
+    frame_h=st.integers(16, 500),
+    roll=st.floats(-60, 60),
+)
 def test_crop_geometry_never_fails(x, y, w, h, frame_w, frame_h, roll):
     gray = np.random.default_rng(0).integers(0, 256, (frame_h, frame_w), dtype=np.uint8)
     angle = np.radians(roll)

@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-INET_CONNECT = re.compile(r"connect\(\d+, \{sa_family=AF_INET6?, sin6?_port=htons\((\d+)\), (?:sin_addr=inet_addr|inet_pton\(AF_INET6?, )\(?\"([^\"]+)\"")
+INET_CONNECT = re.compile(
+    r"connect\(\d+, \{sa_family=AF_INET6?, sin6?_port=htons\((\d+)\), "
+    r"(?:sin_addr=inet_addr|inet_pton\(AF_INET6?, )\(?\"([^\"]+)\""
+)
 
 
 # MediaPipe's logger sends from a background thread some time after the graph ran: the traced process
@@ -32,12 +35,20 @@ def strace_available() -> bool:
     return probe.returncode == 0
 
 
-@pytest.mark.skipif(not strace_available(), reason="strace not available (or ptrace not permitted): "
-                    "privacy is NOT verified in this run")
+@pytest.mark.skipif(
+    not strace_available(), reason="strace not available (or ptrace not permitted): privacy is NOT verified in this run"
+)
 def test_analyze_opens_no_network_connection(tmp_path, clip_one_face, contract_model):
     trace = tmp_path / "trace.txt"
-    command = ["strace", "-f", "-e", "trace=connect,sendto,sendmsg,sendmmsg", "-o", str(trace),
-               *analyze_command(clip_one_face, contract_model, tmp_path / "out.csv")]
+    command = [
+        "strace",
+        "-f",
+        "-e",
+        "trace=connect,sendto,sendmsg,sendmmsg",
+        "-o",
+        str(trace),
+        *analyze_command(clip_one_face, contract_model, tmp_path / "out.csv"),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=180, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-2000:]
     text = trace.read_text()
@@ -64,13 +75,20 @@ def test_offline_setting_is_what_blocks_mediapipe_logging(monkeypatch):
 
 
 def unshare_available() -> bool:
-    return bool(shutil.which("unshare")) and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
+    return (
+        bool(shutil.which("unshare")) and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
+    )
 
 
 @pytest.mark.skipif(not unshare_available(), reason="unshare -n not permitted: offline run NOT verified here")
 def test_analyze_works_with_no_network_at_all(tmp_path, clip_one_face, contract_model):
     csv = tmp_path / "offline.csv"
-    result = subprocess.run(["unshare", "-n", *analyze_command(clip_one_face, contract_model, csv)],
-                            capture_output=True, text=True, timeout=180, cwd=ROOT)
+    result = subprocess.run(
+        ["unshare", "-n", *analyze_command(clip_one_face, contract_model, csv)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert len(csv.read_text().splitlines()) > 1

@@ -24,8 +24,25 @@ def result_with(n_faces: int, index: int = 0, seed: int = 0) -> FrameResult:
 
 def test_columns_in_contract_order():
     assert csv_columns(LABELS) == [
-        "time_s", "frame", "face_id", "x", "y", "w", "h", "det_score", "label", "confidence",
-        "p_angry", "p_disgust", "p_fear", "p_happy", "p_sad", "p_surprise", "p_neutral", "smoothed_label"]
+        "time_s",
+        "frame",
+        "face_id",
+        "x",
+        "y",
+        "w",
+        "h",
+        "det_score",
+        "label",
+        "confidence",
+        "p_angry",
+        "p_disgust",
+        "p_fear",
+        "p_happy",
+        "p_sad",
+        "p_surprise",
+        "p_neutral",
+        "smoothed_label",
+    ]
 
 
 def test_rows_are_on_disk_before_close(tmp_path):
@@ -48,20 +65,46 @@ def test_unwritable_path_is_a_clear_error(tmp_path):
     assert "out.csv" in str(info.value)
 
 
-def test_write_failure_mid_run_keeps_rows(tmp_path):
+class FullDisk:
+    """Wraps the recorder's file: writes fail with ENOSPC after `budget` bytes, leaving a partial row."""
+
+    def __init__(self, real, budget: int) -> None:
+        self.real, self.budget = real, budget
+
+    def write(self, data: bytes) -> int:
+        if self.budget <= 0:
+            raise OSError(28, "No space left on device")
+        taken = self.real.write(data[: self.budget])
+        self.budget -= taken
+        return taken
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+def test_write_failure_mid_run_keeps_complete_rows(tmp_path):
     path = tmp_path / "run.csv"
     recorder = CsvRecorder(path, LABELS)
     recorder.write(result_with(3, 0))
-
-    class FullDisk:
-        def writerows(self, rows):
-            raise OSError(28, "No space left on device")
-
-    recorder._writer = FullDisk()
+    recorder._file = FullDisk(recorder._file, budget=50)  # half a row fits, then the disk is full
     with pytest.raises(RecordingError, match="No space left on device.*3 rows"):
         recorder.write(result_with(3, 1))
     recorder.close()
-    assert len(list(csv.DictReader(path.open()))) == 3
+    text = path.read_text()
+    assert text.endswith("\n")  # the partial row was cut away
+    assert len(list(csv.DictReader(text.splitlines()))) == 3
+
+
+def test_removed_folder_is_detected(tmp_path):
+    folder = tmp_path / "sessions"
+    recorder = CsvRecorder(folder / "run.csv", LABELS, fsync_interval_s=0.0)
+    recorder.write(result_with(1, 0))
+    (folder / "run.csv").unlink()
+    (folder / "run.json").unlink()
+    folder.rmdir()
+    with pytest.raises(RecordingError, match="removed during recording"):
+        recorder.write(result_with(1, 1))
+    recorder.close()  # no crash, nothing to complete
 
 
 @settings(max_examples=40, deadline=None)
@@ -76,5 +119,8 @@ def test_csv_round_trips_any_face_counts(tmp_path_factory, counts, seed):
     for row in rows:
         probabilities = [float(row[f"p_{label}"]) for label in LABELS]
         assert abs(sum(probabilities) - 1) < 1e-3
-        assert row["label"] == LABELS[int(np.argmax(probabilities))] or max(probabilities) - float(row["confidence"]) < 1e-4
+        assert (
+            row["label"] == LABELS[int(np.argmax(probabilities))]
+            or max(probabilities) - float(row["confidence"]) < 1e-4
+        )
         assert row["label"] in LABELS and row["smoothed_label"] in LABELS

@@ -34,10 +34,13 @@ def test_missing_camera_gives_clear_error():
         CameraSource(7)
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "file is empty"),
-    (b"this is not a video at all" * 10, "not a readable video"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "file is empty"),
+        (b"this is not a video at all" * 10, "not a readable video"),
+    ],
+)
 def test_bad_video_files(tmp_path, content, message):
     path = tmp_path / "bad.mp4"
     path.write_bytes(content)

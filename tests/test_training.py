@@ -23,14 +23,28 @@ def write_tiny_fer2013(folder, rows_per_split=(70, 21)):
         writer = csv.writer(handle)
         votes = csv.writer(votes_handle)
         writer.writerow(["emotion", "pixels", "Usage"])
-        votes.writerow(["Usage", "Image name", "neutral", "happiness", "surprise", "sadness", "anger", "disgust",
-                        "fear", "contempt", "unknown", "NF"])
+        votes.writerow(
+            [
+                "Usage",
+                "Image name",
+                "neutral",
+                "happiness",
+                "surprise",
+                "sadness",
+                "anger",
+                "disgust",
+                "fear",
+                "contempt",
+                "unknown",
+                "NF",
+            ]
+        )
         order = [4, 5, 6, 3, 1, 2, 0]  # FER2013 index → FER+ vote column
         for usage, count in zip(("Training", "PublicTest"), rows_per_split):
             for row in range(count):
                 label = row % 7
                 image = rng.integers(0, 60, (48, 48))
-                image[label * 6:label * 6 + 5] = 230
+                image[label * 6 : label * 6 + 5] = 230
                 writer.writerow([label, " ".join(map(str, image.flatten())), usage])
                 vote = [0] * 10
                 vote[order[label]] = 8
@@ -55,8 +69,22 @@ def test_train_evaluate_export_parity_contract(tmp_path):
     csv_path, _ = write_tiny_fer2013(tmp_path)
     run = tmp_path / "run"
     common = ["--data", str(csv_path), "--cache", str(tmp_path / "cache")]
-    arguments = ["train", *common, "--out", str(run), "--arch", "tiny", "--epochs", "3", "--batch-size", "16",
-                 "--lr", "0.01", "--threads", "1"]
+    arguments = [
+        "train",
+        *common,
+        "--out",
+        str(run),
+        "--arch",
+        "tiny",
+        "--epochs",
+        "3",
+        "--batch-size",
+        "16",
+        "--lr",
+        "0.01",
+        "--threads",
+        "1",
+    ]
     # a time budget stops after the first epoch (checkpointed), as on a GPU box with a 10-minute limit ...
     assert training_main([*arguments, "--max-minutes", "0.000001"]) == 0
     assert [h["epoch"] for h in json.loads((run / "history.json").read_text())] == [1]
@@ -76,6 +104,47 @@ def test_train_evaluate_export_parity_contract(tmp_path):
     assert classifier.metadata["version"] == "9.9" and "validation_accuracy" in classifier.metadata
     probabilities = classifier.classify(np.random.default_rng(1).uniform(0, 255, (3, 1, 48, 48)).astype(np.float32))
     np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+
+
+def test_ferplus_fine_tune_from_fer2013_weights(tmp_path):
+    csv_path, votes_path = write_tiny_fer2013(tmp_path)
+    common = [
+        "--data",
+        str(csv_path),
+        "--ferplus",
+        str(votes_path),
+        "--cache",
+        str(tmp_path / "cache"),
+        "--arch",
+        "tiny",
+        "--batch-size",
+        "16",
+        "--threads",
+        "1",
+        "--epochs",
+        "1",
+    ]
+    assert training_main(["train", *common, "--out", str(tmp_path / "fer"), "--no-evaluate"]) == 0
+    assert (
+        training_main(
+            [
+                "train",
+                *common,
+                "--labels",
+                "ferplus-soft",
+                "--out",
+                str(tmp_path / "ferplus"),
+                "--init",
+                str(tmp_path / "fer" / "best.pt"),
+            ]
+        )
+        == 0
+    )
+    model_path = tmp_path / "ferplus.onnx"
+    assert training_main(["export", str(tmp_path / "ferplus" / "best.pt"), str(model_path)]) == 0
+    classifier = EmotionClassifier(model_path)
+    assert classifier.labels == tuple(FERPLUS_LABELS)
+    assert "FER+ majority" in classifier.metadata["validation_split"]
 
 
 def test_image_folder_layout(tmp_path):

@@ -65,8 +65,9 @@ def command_evaluate(args: argparse.Namespace) -> int:
 def command_export(args: argparse.Namespace) -> int:
     from training.export import export_checkpoint
 
-    info = export_checkpoint(args.checkpoint, args.output, flip_tta=args.tta, version=args.version,
-                             training_data=args.training_data)
+    info = export_checkpoint(
+        args.checkpoint, args.output, flip_tta=args.tta, version=args.version, training_data=args.training_data
+    )
     print(json.dumps(info, indent=1))
     return 0
 
@@ -79,7 +80,9 @@ def command_compare(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m training", description="Train, evaluate and export emotiondesk models.")
+    parser = argparse.ArgumentParser(
+        prog="python -m training", description="Train, evaluate and export emotiondesk models."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     train_parser = sub.add_parser("train", help="train a model (resumes from OUT/last.pt)")
@@ -99,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     train_parser.add_argument("--threads", type=int, help="CPU threads for torch")
     train_parser.add_argument("--max-minutes", type=float, help="checkpoint and stop after this long")
     train_parser.add_argument("--teacher", help="checkpoint to distil from")
+    train_parser.add_argument("--init", help="start from this checkpoint's weights (matching layers)")
     train_parser.add_argument("--limit", type=int, help="use only the first N faces of each split (smoke runs)")
     train_parser.add_argument("--fresh", action="store_true", help="ignore OUT/last.pt")
     train_parser.add_argument("--no-evaluate", action="store_true")

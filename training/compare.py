@@ -36,8 +36,10 @@ def compare_runs(run_dirs: list[Path]) -> str:
     from training.models import count_mflops, count_parameters
     from training.train import load_checkpoint
 
-    lines = ["| run | architecture | params | MMACs | epochs | val accuracy | macro F1 | ms/face (1 thread) |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| run | architecture | params | MMACs | epochs | val accuracy | macro F1 | ms/face (1 thread) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for run in run_dirs:
         checkpoint = run / "best.pt"
         if not checkpoint.exists():
@@ -50,7 +52,9 @@ def compare_runs(run_dirs: list[Path]) -> str:
         onnx_path = Path(tempfile.mkdtemp()) / f"{run.name}.onnx"
         export_model(model, state["config"]["class_names"], onnx_path, {})
         latency = cpu_ms_per_face(onnx_path)
-        lines.append(f"| {run.name} | {state['config']['architecture']} | {count_parameters(model.net):,} | "
-                     f"{count_mflops(model.net):.1f} | {len(history)} | {state['val_accuracy']:.4f} | "
-                     f"{macro_f1:.4f} | {latency:.3f} |")
+        lines.append(
+            f"| {run.name} | {state['config']['architecture']} | {count_parameters(model.net):,} | "
+            f"{count_mflops(model.net):.1f} | {len(history)} | {state['val_accuracy']:.4f} | "
+            f"{macro_f1:.4f} | {latency:.3f} |"
+        )
     return "\n".join(lines)

@@ -14,7 +14,16 @@ import numpy as np
 FER2013_LABELS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 # FER+ vote columns in fer2013new.csv, then the 8 emotion classes we train on (FER+ order).
 FERPLUS_VOTE_COLUMNS = [
-    "neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt", "unknown", "NF",
+    "neutral",
+    "happiness",
+    "surprise",
+    "sadness",
+    "anger",
+    "disgust",
+    "fear",
+    "contempt",
+    "unknown",
+    "NF",
 ]
 FERPLUS_LABELS = ["neutral", "happy", "surprise", "sad", "angry", "disgust", "fear", "contempt"]
 IMAGE_SIZE = 48
@@ -122,16 +131,22 @@ def load_fer2013(csv_path: Path, ferplus_path: Path | None = None, cache_dir: Pa
     if cache_file is not None:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         np.savez(
-            cache_file, images=images, emotion=emotion, usage=usage.astype("U16"),
-            votes=votes if votes is not None else np.zeros(0, np.int16), flagged=flagged,
+            cache_file,
+            images=images,
+            emotion=emotion,
+            usage=usage.astype("U16"),
+            votes=votes if votes is not None else np.zeros(0, np.int16),
+            flagged=flagged,
         )
     return raw
 
 
 def ferplus_distribution(votes: np.ndarray) -> np.ndarray:
     """Vote counts for the 8 FER+ emotions (FERPLUS_LABELS order), normalised; unknown/NF dropped."""
-    order = [FERPLUS_VOTE_COLUMNS.index(name) for name in
-             ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt"]]
+    order = [
+        FERPLUS_VOTE_COLUMNS.index(name)
+        for name in ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt"]
+    ]
     counts = votes[:, order].astype(np.float32)
     totals = counts.sum(axis=1, keepdims=True)
     return np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
@@ -188,8 +203,9 @@ def load_image_folder(root: Path, class_names: list[str] | None = None) -> FaceD
     return FaceDataset(np.stack(images), label_array, targets, list(names))
 
 
-def load_dataset(source: Path, split: str, label_mode: str = "fer2013", ferplus: Path | None = None,
-                 cache_dir: Path | None = None) -> FaceDataset:
+def load_dataset(
+    source: Path, split: str, label_mode: str = "fer2013", ferplus: Path | None = None, cache_dir: Path | None = None
+) -> FaceDataset:
     """One entry point for every supported layout.
 
     `source` is a FER2013 CSV (split = Usage value, e.g. Training/PublicTest) or an image-folder root

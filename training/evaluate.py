@@ -21,8 +21,12 @@ def classification_metrics(labels: np.ndarray, predicted: np.ndarray, class_name
         precision = true_positive / max(confusion[:, index].sum(), 1)
         recall = true_positive / max(confusion[index].sum(), 1)
         f1 = 2 * precision * recall / max(precision + recall, 1e-12)
-        per_class[name] = {"precision": float(precision), "recall": float(recall), "f1": float(f1),
-                           "support": int(confusion[index].sum())}
+        per_class[name] = {
+            "precision": float(precision),
+            "recall": float(recall),
+            "f1": float(f1),
+            "support": int(confusion[index].sum()),
+        }
     return {
         "accuracy": float((labels == predicted).mean()) if len(labels) else 0.0,
         "macro_f1": float(np.mean([c["f1"] for c in per_class.values()])),
@@ -32,8 +36,12 @@ def classification_metrics(labels: np.ndarray, predicted: np.ndarray, class_name
 
 
 def metrics_table(metrics: dict) -> str:
-    lines = [f"accuracy {metrics['accuracy']:.4f}   macro F1 {metrics['macro_f1']:.4f}", "",
-             "| class | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+    lines = [
+        f"accuracy {metrics['accuracy']:.4f}   macro F1 {metrics['macro_f1']:.4f}",
+        "",
+        "| class | precision | recall | F1 | support |",
+        "|---|---|---|---|---|",
+    ]
     for name, row in metrics["per_class"].items():
         lines.append(f"| {name} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | {row['support']} |")
     return "\n".join(lines)
@@ -54,8 +62,15 @@ def plot_confusion(metrics: dict, class_names: list[str], path: Path, title: str
     axis.set_xlabel("predicted")
     axis.set_ylabel("true")
     for (row, column), value in np.ndenumerate(normalised):
-        axis.text(column, row, f"{value:.2f}\n({int(confusion[row, column])})", ha="center", va="center",
-                  fontsize=7, color="white" if value > 0.5 else "black")
+        axis.text(
+            column,
+            row,
+            f"{value:.2f}\n({int(confusion[row, column])})",
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if value > 0.5 else "black",
+        )
     axis.set_title(title)
     figure.colorbar(image, ax=axis, fraction=0.046)
     figure.tight_layout()
@@ -91,13 +106,22 @@ def evaluate_checkpoint(checkpoint: Path, val_set: FaceDataset, out_dir: Path, f
     metrics = classification_metrics(val_set.labels, probabilities.argmax(1), val_set.class_names)
     out_dir.mkdir(parents=True, exist_ok=True)
     suffix = "_tta" if flip_tta else ""
-    plot_confusion(metrics, val_set.class_names, out_dir / f"confusion{suffix}.png",
-                   f"{state['config']['architecture']} — validation accuracy {metrics['accuracy']:.1%}")
+    plot_confusion(
+        metrics,
+        val_set.class_names,
+        out_dir / f"confusion{suffix}.png",
+        f"{state['config']['architecture']} — validation accuracy {metrics['accuracy']:.1%}",
+    )
     history_path = checkpoint.parent / "history.json"
     if history_path.exists():
         plot_history(json.loads(history_path.read_text()), out_dir / "curves.png")
-    report = {"checkpoint": str(checkpoint), "architecture": state["config"]["architecture"],
-              "flip_tta": flip_tta, "validation_faces": len(val_set), **metrics}
+    report = {
+        "checkpoint": str(checkpoint),
+        "architecture": state["config"]["architecture"],
+        "flip_tta": flip_tta,
+        "validation_faces": len(val_set),
+        **metrics,
+    }
     (out_dir / f"report{suffix}.json").write_text(json.dumps(report, indent=1))
     report["table"] = metrics_table(metrics)
     return report

@@ -14,8 +14,9 @@ from training.models import count_parameters
 from training.train import load_checkpoint
 
 
-def export_model(model: torch.nn.Module, labels: list[str], output: Path, metadata: dict[str, str],
-                 flip_tta: bool = False) -> dict:
+def export_model(
+    model: torch.nn.Module, labels: list[str], output: Path, metadata: dict[str, str], flip_tta: bool = False
+) -> dict:
     """Write ONNX: float32 [N,1,48,48] raw 0–255 → [N,C] probabilities, `labels` + extra metadata."""
     import onnx
 
@@ -25,14 +26,23 @@ def export_model(model: torch.nn.Module, labels: list[str], output: Path, metada
     example = torch.rand(2, 1, 48, 48) * 255
     output.parent.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(
-        head, (example,), str(output), input_names=["gray_48x48"], output_names=["probabilities"],
-        dynamic_axes={"gray_48x48": {0: "batch"}, "probabilities": {0: "batch"}}, opset_version=17,
+        head,
+        (example,),
+        str(output),
+        input_names=["gray_48x48"],
+        output_names=["probabilities"],
+        dynamic_axes={"gray_48x48": {0: "batch"}, "probabilities": {0: "batch"}},
+        opset_version=17,
         dynamo=False,
     )
     proto = onnx.load(str(output))
-    entries = {"labels": json.dumps(labels), "input": "float32 [N,1,48,48] raw 0-255 grayscale",
-               "output": "float32 [N,C] probabilities (softmax inside)", "flip_tta": str(flip_tta).lower(),
-               **metadata}
+    entries = {
+        "labels": json.dumps(labels),
+        "input": "float32 [N,1,48,48] raw 0-255 grayscale",
+        "output": "float32 [N,C] probabilities (softmax inside)",
+        "flip_tta": str(flip_tta).lower(),
+        **metadata,
+    }
     del proto.metadata_props[:]
     for key, value in entries.items():
         prop = proto.metadata_props.add()
@@ -40,8 +50,13 @@ def export_model(model: torch.nn.Module, labels: list[str], output: Path, metada
     onnx.checker.check_model(proto)
     onnx.save(proto, str(output))
     difference = verify_parity(head, output)
-    return {"path": str(output), "bytes": output.stat().st_size, "max_abs_difference": difference,
-            "labels": labels, "params": count_parameters(model)}
+    return {
+        "path": str(output),
+        "bytes": output.stat().st_size,
+        "max_abs_difference": difference,
+        "labels": labels,
+        "params": count_parameters(model),
+    }
 
 
 def verify_parity(head: torch.nn.Module, onnx_path: Path, samples: int = 16) -> float:
@@ -60,14 +75,24 @@ def verify_parity(head: torch.nn.Module, onnx_path: Path, samples: int = 16) -> 
     return difference
 
 
-def export_checkpoint(checkpoint: Path, output: Path, flip_tta: bool = False, version: str = "1.0.0",
-                      training_data: str = "FER2013 Training split") -> dict:
+def export_checkpoint(
+    checkpoint: Path,
+    output: Path,
+    flip_tta: bool = False,
+    version: str = "1.0.0",
+    training_data: str = "FER2013 Training split",
+) -> dict:
     model, state = load_checkpoint(checkpoint)
     config = state["config"]
     metadata = {
-        "name": output.stem, "version": version, "architecture": config["architecture"],
-        "training_data": training_data, "label_mode": config.get("label_mode", "fer2013"),
+        "name": output.stem,
+        "version": version,
+        "architecture": config["architecture"],
+        "training_data": training_data,
+        "label_mode": config.get("label_mode", "fer2013"),
         "validation_accuracy": f"{state.get('val_accuracy', float('nan')):.4f}",
-        "validation_split": "FER2013 PublicTest", "exported": date.today().isoformat(),
+        "validation_split": "FER2013 PublicTest"
+        + (" (FER+ majority labels)" if config.get("label_mode", "").startswith("ferplus") else ""),
+        "exported": date.today().isoformat(),
     }
     return export_model(model, config["class_names"], output, metadata, flip_tta)

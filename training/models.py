@@ -32,8 +32,14 @@ class ReferenceCNN(nn.Module):
         self.features = nn.Sequential(*layers)  # 48 → 3
         self.classifier = nn.Sequential(
             nn.Flatten(),
-            nn.Linear(512 * 3 * 3, 256), nn.BatchNorm1d(256), nn.ReLU(inplace=True), nn.Dropout(0.25),
-            nn.Linear(256, 512), nn.BatchNorm1d(512), nn.ReLU(inplace=True), nn.Dropout(0.25),
+            nn.Linear(512 * 3 * 3, 256),
+            nn.BatchNorm1d(256),
+            nn.ReLU(inplace=True),
+            nn.Dropout(0.25),
+            nn.Linear(256, 512),
+            nn.BatchNorm1d(512),
+            nn.ReLU(inplace=True),
+            nn.Dropout(0.25),
             nn.Linear(512, num_classes),
         )
 
@@ -53,8 +59,13 @@ class VGGNet(nn.Module):
             in_channels = width
         self.features = nn.Sequential(*layers)
         self.head = nn.Sequential(
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.4),
-            nn.Linear(in_channels, 256), nn.ReLU(inplace=True), nn.Dropout(0.4), nn.Linear(256, num_classes),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Dropout(0.4),
+            nn.Linear(in_channels, 256),
+            nn.ReLU(inplace=True),
+            nn.Dropout(0.4),
+            nn.Linear(256, num_classes),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -65,9 +76,11 @@ class BasicBlock(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, stride: int) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(in_channels, out_channels, 3, stride, 1, bias=False), nn.BatchNorm2d(out_channels),
+            nn.Conv2d(in_channels, out_channels, 3, stride, 1, bias=False),
+            nn.BatchNorm2d(out_channels),
             nn.ReLU(inplace=True),
-            nn.Conv2d(out_channels, out_channels, 3, 1, 1, bias=False), nn.BatchNorm2d(out_channels),
+            nn.Conv2d(out_channels, out_channels, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(out_channels),
         )
         self.shortcut: nn.Module = nn.Identity()
         if stride != 1 or in_channels != out_channels:
@@ -83,8 +96,13 @@ class BasicBlock(nn.Module):
 class ResNet(nn.Module):
     """ResNet-style for 48×48: a 3×3 stem, then stages of basic blocks, stride 2 between stages."""
 
-    def __init__(self, num_classes: int = 7, widths: tuple[int, ...] = (64, 128, 256, 512),
-                 blocks: tuple[int, ...] = (2, 2, 2, 2), dropout: float = 0.3) -> None:
+    def __init__(
+        self,
+        num_classes: int = 7,
+        widths: tuple[int, ...] = (64, 128, 256, 512),
+        blocks: tuple[int, ...] = (2, 2, 2, 2),
+        dropout: float = 0.3,
+    ) -> None:
         super().__init__()
         self.stem = conv_bn_relu(1, widths[0])
         stages: list[nn.Module] = []
@@ -110,8 +128,13 @@ class DeskNet(nn.Module):
     then three residual stages at 24, 12 and 6 pixels.
     """
 
-    def __init__(self, num_classes: int = 7, widths: tuple[int, int, int] = (48, 96, 192),
-                 blocks: tuple[int, int, int] = (1, 2, 2), dropout: float = 0.3) -> None:
+    def __init__(
+        self,
+        num_classes: int = 7,
+        widths: tuple[int, int, int] = (48, 96, 192),
+        blocks: tuple[int, int, int] = (1, 2, 2),
+        dropout: float = 0.3,
+    ) -> None:
         super().__init__()
         self.stem = nn.Sequential(conv_bn_relu(1, 32), conv_bn_relu(32, widths[0], stride=2))
         stages: list[nn.Module] = []
@@ -136,8 +159,11 @@ class TinyNet(nn.Module):
     def __init__(self, num_classes: int = 7) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            conv_bn_relu(1, 8, stride=2), conv_bn_relu(8, 16, stride=2),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, num_classes),
+            conv_bn_relu(1, 8, stride=2),
+            conv_bn_relu(8, 16, stride=2),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(16, num_classes),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -50,13 +50,17 @@ SHORTCUTS = [
     ("Ctrl+Q", "Quit"),
 ]
 
-PRIVACY_NOTE = ("All processing stays on this computer: frames are never stored or sent anywhere, and the "
-                "only files written are the recordings and exports you ask for.")
-LIMITS_NOTE = ("A facial expression is not a felt emotion: the model reads the configuration of a face, not "
-               "what a person feels. It was trained on FER2013 (web images, mostly posed, skewed in age and "
-               "ethnicity, with noisy labels — people agree with them only about 65 % of the time), and it is "
-               "less reliable on under-represented groups, side views, poor light and subtle expressions. "
-               "Do not use it to make decisions about individuals.")
+PRIVACY_NOTE = (
+    "All processing stays on this computer: frames are never stored or sent anywhere, and the "
+    "only files written are the recordings and exports you ask for."
+)
+LIMITS_NOTE = (
+    "A facial expression is not a felt emotion: the model reads the configuration of a face, not "
+    "what a person feels. It was trained on FER2013 (web images, mostly posed, skewed in age and "
+    "ethnicity, with noisy labels — people agree with them only about 65 % of the time), and it is "
+    "less reliable on under-represented groups, side views, poor light and subtle expressions. "
+    "Do not use it to make decisions about individuals."
+)
 
 
 def sessions_dir() -> Path:
@@ -103,7 +107,9 @@ class SettingsDialog(QDialog):
 class MainWindow(QMainWindow):
     """Live view, faces list, probability bars, timeline, recording and export."""
 
-    def __init__(self, model: str | None = None, settings: QSettings | None = None, realtime: bool = True) -> None:
+    def __init__(
+        self, model: str | None = None, settings: QSettings | None = None, realtime: bool = True, loop: bool = False
+    ) -> None:
         super().__init__()
         self.settings = settings or QSettings("emotiondesk", "emotiondesk")
         self.config = PipelineConfig(
@@ -113,6 +119,7 @@ class MainWindow(QMainWindow):
             smoothing_window=int(self.settings.value("smoothing", 5)),
         )
         self.realtime = realtime
+        self.loop = loop  # replay files endlessly (kiosk/demo use, soak tests)
         self.worker = None
         self.source_spec: str | None = None
         self.recording_path: Path | None = None
@@ -199,12 +206,15 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        self.open_action = QAction("&Open file…", self, shortcut=QKeySequence("Ctrl+O"),
-                                   triggered=self.open_file_dialog)
-        self.record_action = QAction("● Record", self, shortcut=QKeySequence(Qt.Key.Key_Space), checkable=True,
-                                     triggered=self.toggle_recording)
-        self.export_action = QAction("&Export CSV…", self, shortcut=QKeySequence("Ctrl+E"),
-                                     triggered=self.export_csv_dialog)
+        self.open_action = QAction(
+            "&Open file…", self, shortcut=QKeySequence("Ctrl+O"), triggered=self.open_file_dialog
+        )
+        self.record_action = QAction(
+            "● Record", self, shortcut=QKeySequence(Qt.Key.Key_Space), checkable=True, triggered=self.toggle_recording
+        )
+        self.export_action = QAction(
+            "&Export CSV…", self, shortcut=QKeySequence("Ctrl+E"), triggered=self.export_csv_dialog
+        )
         self.summary_action = QAction("Session &summary…", self, triggered=self.show_summary)
         quit_action = QAction("&Quit", self, shortcut=QKeySequence("Ctrl+Q"), triggered=self.close)
         for action in (self.open_action, self.record_action, self.export_action, self.summary_action):
@@ -217,12 +227,20 @@ class MainWindow(QMainWindow):
         self.camera_group = QActionGroup(self)
 
         view_menu = self.menuBar().addMenu("&View")
-        self.mirror_action = QAction("&Mirror", self, shortcut=QKeySequence("Ctrl+M"), checkable=True,
-                                     checked=self.video.mirror, toggled=self.set_mirror)
-        self.boxes_action = QAction("Show &boxes", self, checkable=True, checked=self.video.show_boxes,
-                                    toggled=self._set_boxes)
-        self.labels_action = QAction("Show &labels", self, checkable=True, checked=self.video.show_labels,
-                                     toggled=self._set_labels)
+        self.mirror_action = QAction(
+            "&Mirror",
+            self,
+            shortcut=QKeySequence("Ctrl+M"),
+            checkable=True,
+            checked=self.video.mirror,
+            toggled=self.set_mirror,
+        )
+        self.boxes_action = QAction(
+            "Show &boxes", self, checkable=True, checked=self.video.show_boxes, toggled=self._set_boxes
+        )
+        self.labels_action = QAction(
+            "Show &labels", self, checkable=True, checked=self.video.show_labels, toggled=self._set_labels
+        )
         settings_action = QAction("&Settings…", self, shortcut=QKeySequence("Ctrl+,"), triggered=self.open_settings)
         self.retry_action = QAction("&Retry source", self, shortcut=QKeySequence("F5"), triggered=self.retry_source)
         for action in (self.mirror_action, self.boxes_action, self.labels_action, settings_action, self.retry_action):
@@ -248,7 +266,7 @@ class MainWindow(QMainWindow):
         self.video.clear(f"Opening {spec}…")
         self.timeline.clear_samples()
         self.faces_list.clear()
-        worker = PipelineWorker(self.source_spec, self.config, realtime=self.realtime)
+        worker = PipelineWorker(self.source_spec, self.config, realtime=self.realtime, loop=self.loop)
         worker.frame_ready.connect(self.on_frame)
         worker.source_opened.connect(self.on_source_opened)
         worker.source_failed.connect(self.on_source_failed)
@@ -294,8 +312,11 @@ class MainWindow(QMainWindow):
     @Slot()
     def open_file_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open video or image", str(Path.home()),
-            "Media (*.mp4 *.avi *.mov *.mkv *.webm *.png *.jpg *.jpeg *.bmp);;All files (*)")
+            self,
+            "Open video or image",
+            str(Path.home()),
+            "Media (*.mp4 *.avi *.mov *.mkv *.webm *.png *.jpg *.jpeg *.bmp);;All files (*)",
+        )
         if path:
             self.open_source(path)
 
@@ -330,8 +351,11 @@ class MainWindow(QMainWindow):
 
     @Slot(str, bool)
     def on_source_failed(self, message: str, retry: bool) -> None:
-        kept = f" The recording so far is kept: {self.recording_path or self.last_recording}." \
-            if (self.recording_path or self.last_recording) else ""
+        kept = (
+            f" The recording so far is kept: {self.recording_path or self.last_recording}."
+            if (self.recording_path or self.last_recording)
+            else ""
+        )
         self.video.clear("Source unavailable")
         self.show_banner(message + kept, retry)
         if not retry and self.source_spec and not self.source_spec.isdigit():
@@ -463,9 +487,11 @@ class MainWindow(QMainWindow):
             if sidecar_path(source).exists():
                 shutil.copyfile(sidecar_path(source), sidecar_path(target))
         except OSError as error:
-            QMessageBox.critical(self, "Export failed",
-                                 f"{target}: cannot write ({error.strerror or error}). "
-                                 f"The recording is still safe at {source}.")
+            QMessageBox.critical(
+                self,
+                "Export failed",
+                f"{target}: cannot write ({error.strerror or error}). The recording is still safe at {source}.",
+            )
             return False
         self.statusBar().showMessage(f"Exported {target}", 6000)
         return True
@@ -517,10 +543,13 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def show_about(self) -> None:
-        QMessageBox.about(self, "About emotiondesk",
-                          f"<b>emotiondesk {__version__}</b><br>Model: {self.model_name or 'not loaded yet'}"
-                          f" — classes: {', '.join(self.labels)}<br><br><b>Privacy.</b> {PRIVACY_NOTE}"
-                          f"<br><br><b>Limits.</b> {LIMITS_NOTE}")
+        QMessageBox.about(
+            self,
+            "About emotiondesk",
+            f"<b>emotiondesk {__version__}</b><br>Model: {self.model_name or 'not loaded yet'}"
+            f" — classes: {', '.join(self.labels)}<br><br><b>Privacy.</b> {PRIVACY_NOTE}"
+            f"<br><br><b>Limits.</b> {LIMITS_NOTE}",
+        )
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         self.settings.setValue("geometry", self.saveGeometry())
@@ -528,4 +557,3 @@ class MainWindow(QMainWindow):
         self.rec_timer.stop()
         self.stop_worker()
         super().closeEvent(event)
-

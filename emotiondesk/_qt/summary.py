@@ -34,8 +34,9 @@ class SessionSummaryDialog(QDialog):
         self.resize(900, 560)
         layout = QVBoxLayout(self)
         duration = (rows[-1]["time_s"] - rows[0]["time_s"]) if rows else 0.0
-        layout.addWidget(QLabel(f"{len(rows)} detections of {len(self.summary)} faces over {duration:.1f} s "
-                                f"— {self.csv_path}"))
+        layout.addWidget(
+            QLabel(f"{len(rows)} detections of {len(self.summary)} faces over {duration:.1f} s — {self.csv_path}")
+        )
         table = QTableWidget(len(self.summary), len(self.labels) + 2)
         table.setHorizontalHeaderLabels(["face", "seconds", *self.labels])
         for row, (face_id, shares) in enumerate(self.summary.items()):
@@ -74,8 +75,9 @@ class SessionSummaryDialog(QDialog):
         bins = max(int((end - start) / 0.1) + 1, 1)
         image = np.full((len(face_ids), bins, 3), 40, np.uint8)
         for row in rows:
-            image[face_ids.index(row["face_id"]), min(int((row["time_s"] - start) / 0.1), bins - 1)] = \
-                emotion_color(row["smoothed_label"])
+            image[face_ids.index(row["face_id"]), min(int((row["time_s"] - start) / 0.1), bins - 1)] = emotion_color(
+                row["smoothed_label"]
+            )
         item = pg.ImageItem(image, axisOrder="row-major", levels=(0, 255))
         item.setRect(QRectF(start, 0, max(end - start, 0.1), len(face_ids)))
         self.plot.addItem(item)
@@ -88,7 +90,8 @@ class SessionSummaryDialog(QDialog):
         return self.grab().save(str(path), "PNG")
 
     def save_png_dialog(self) -> None:
-        target, _ = QFileDialog.getSaveFileName(self, "Save summary", str(self.csv_path.with_suffix(".png")),
-                                                "PNG (*.png)")
+        target, _ = QFileDialog.getSaveFileName(
+            self, "Save summary", str(self.csv_path.with_suffix(".png")), "PNG (*.png)"
+        )
         if target and not self.save_png(Path(target)):
             QMessageBox.critical(self, "Save failed", f"{target}: cannot write PNG here")

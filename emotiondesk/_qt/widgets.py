@@ -79,16 +79,18 @@ class VideoView(QWidget):
             confidence = float(probabilities.max()) if probabilities is not None else face.det_score
             color = QColor(*emotion_color(label))
             x = face.box.x if not self.mirror else self.image.width() - face.box.x - face.box.w
-            rect = QRectF(target.x() + x * scale, target.y() + face.box.y * scale,
-                          face.box.w * scale, face.box.h * scale)
+            rect = QRectF(
+                target.x() + x * scale, target.y() + face.box.y * scale, face.box.w * scale, face.box.h * scale
+            )
             painter.setPen(QPen(color, 3))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(rect)
             if self.show_labels:
                 text = f"#{face.face_id} {label} {confidence:.0%}"
                 metrics = painter.fontMetrics()
-                box = QRectF(rect.x(), rect.y() - metrics.height() - 4, metrics.horizontalAdvance(text) + 8,
-                             metrics.height() + 4)
+                box = QRectF(
+                    rect.x(), rect.y() - metrics.height() - 4, metrics.horizontalAdvance(text) + 8, metrics.height() + 4
+                )
                 painter.fillRect(box, color)
                 painter.setPen(QColor(0, 0, 0))
                 painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
@@ -124,8 +126,9 @@ class ProbabilityBars(QWidget):
             y = line * (row + 1) + 4
             painter.setPen(self.palette().text().color())
             painter.drawText(4, y + metrics.ascent(), label)
-            painter.fillRect(QRectF(label_width, y + 2, bar_space * float(value), line - 6),
-                             QColor(*emotion_color(label)))
+            painter.fillRect(
+                QRectF(label_width, y + 2, bar_space * float(value), line - 6), QColor(*emotion_color(label))
+            )
             painter.drawText(int(label_width + bar_space + 6), y + metrics.ascent(), f"{float(value):.0%}")
 
 

@@ -91,8 +91,7 @@ class PipelineWorker(QThread):
                     self._handle_recording_requests(pipeline)
                     time.sleep(0.05)
         except EmotionDeskError as error:
-            self.source_failed.emit(str(error), source is None or source.kind == "camera"
-                                    or self.source_spec.isdigit())
+            self.source_failed.emit(str(error), source is None or source.kind == "camera" or self.source_spec.isdigit())
         finally:
             self._finish_recording()
             if source is not None:
