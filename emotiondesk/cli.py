@@ -23,6 +23,10 @@ def command_analyze(args: argparse.Namespace) -> int:
     from emotiondesk.analyze import analyze, check_writable
     from emotiondesk.pipeline import PipelineConfig
 
+    if not 0.0 < args.min_confidence < 1.0:
+        return fail(f"--min-confidence {args.min_confidence}: must be between 0 and 1")
+    if args.smoothing < 1 or (args.max_frames is not None and args.max_frames < 1):
+        return fail("--smoothing and --max-frames must be at least 1")
     for output in (args.csv, args.annotated):
         check_writable(output)
     config = PipelineConfig(

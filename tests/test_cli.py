@@ -154,3 +154,10 @@ def test_no_frame_written_unless_asked(tmp_path, clip_one_face, contract_model):
     before = set(os.listdir(tmp_path))
     assert main(["analyze", str(clip_one_face), "--model", str(contract_model), "--quiet"]) == 0
     assert set(os.listdir(tmp_path)) == before
+
+
+def test_invalid_options_are_one_line_errors(clip_one_face, capsys):
+    assert main(["analyze", str(clip_one_face), "--min-confidence", "1.5"]) == 2
+    assert main(["analyze", str(clip_one_face), "--smoothing", "0"]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 2 and all(line.startswith("emotiondesk: error: --") for line in errors)

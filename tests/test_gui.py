@@ -82,3 +82,19 @@ def test_closing_joins_the_worker_and_keeps_the_recording(qtbot, window, clip_th
     window.close()
     assert worker.isFinished()
     assert path.exists() and json.loads(path.with_suffix(".json").read_text())["finished"] is True
+
+
+def test_worker_drops_stale_frames_when_the_ui_is_busy(qtbot, clip_three_faces, contract_model):
+    """Latest frame wins: while the UI has not taken a frame, the worker processes but does not send."""
+    from emotiondesk._qt.worker import PipelineWorker
+    from emotiondesk.pipeline import PipelineConfig
+
+    worker = PipelineWorker(str(clip_three_faces), PipelineConfig(model=str(contract_model)), realtime=False)
+    received = []
+    worker.frame_ready.connect(lambda image, result: received.append(result.index))  # never calls frame_taken
+    with qtbot.waitSignal(worker.source_finished, timeout=30000):
+        worker.start()
+    worker.request_stop()
+    assert worker.wait(2000)
+    assert worker.frames_processed == 20
+    assert worker.frames_displayed == 1 and received == [0]
