@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch")
 
 from emotiondesk.classification import EmotionClassifier  # noqa: E402
 from training.__main__ import main as training_main  # noqa: E402
-from training.data import FER2013_LABELS, FERPLUS_LABELS, load_dataset  # noqa: E402
+from training.data import FER2013_LABELS, FERPLUS_LABELS, FERPLUS_VOTE_COLUMNS, load_dataset  # noqa: E402
 
 
 def write_tiny_fer2013(folder, rows_per_split=(70, 21)):
@@ -23,22 +23,7 @@ def write_tiny_fer2013(folder, rows_per_split=(70, 21)):
         writer = csv.writer(handle)
         votes = csv.writer(votes_handle)
         writer.writerow(["emotion", "pixels", "Usage"])
-        votes.writerow(
-            [
-                "Usage",
-                "Image name",
-                "neutral",
-                "happiness",
-                "surprise",
-                "sadness",
-                "anger",
-                "disgust",
-                "fear",
-                "contempt",
-                "unknown",
-                "NF",
-            ]
-        )
+        votes.writerow(["Usage", "Image name", *FERPLUS_VOTE_COLUMNS])
         order = [4, 5, 6, 3, 1, 2, 0]  # FER2013 index → FER+ vote column
         for usage, count in zip(("Training", "PublicTest"), rows_per_split):
             for row in range(count):

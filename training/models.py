@@ -94,7 +94,7 @@ class BasicBlock(nn.Module):
 
 
 class ResNet(nn.Module):
-    """ResNet-style for 48×48: a 3×3 stem, then stages of basic blocks, stride 2 between stages."""
+    """ResNet-style for 48×48: a 3×3 stem (or the one given), then stages of basic blocks, stride 2 between."""
 
     def __init__(
         self,
@@ -102,9 +102,10 @@ class ResNet(nn.Module):
         widths: tuple[int, ...] = (64, 128, 256, 512),
         blocks: tuple[int, ...] = (2, 2, 2, 2),
         dropout: float = 0.3,
+        stem: nn.Module | None = None,
     ) -> None:
         super().__init__()
-        self.stem = conv_bn_relu(1, widths[0])
+        self.stem = stem if stem is not None else conv_bn_relu(1, widths[0])
         stages: list[nn.Module] = []
         in_channels = widths[0]
         for index, (width, count) in enumerate(zip(widths, blocks)):
@@ -121,7 +122,7 @@ class ResNet(nn.Module):
         return self.head(self.stages(self.stem(x)))
 
 
-class DeskNet(nn.Module):
+class DeskNet(ResNet):
     """The shipped network: small residual CNN sized for ≤ 2 ms/face on one CPU thread.
 
     A stride-2 stem brings 48×48 to 24×24 early (most of a plain CNN's cost is at full resolution),
@@ -135,22 +136,8 @@ class DeskNet(nn.Module):
         blocks: tuple[int, int, int] = (1, 2, 2),
         dropout: float = 0.3,
     ) -> None:
-        super().__init__()
-        self.stem = nn.Sequential(conv_bn_relu(1, 32), conv_bn_relu(32, widths[0], stride=2))
-        stages: list[nn.Module] = []
-        in_channels = widths[0]
-        for index, (width, count) in enumerate(zip(widths, blocks)):
-            for block in range(count):
-                stride = 2 if block == 0 and index > 0 else 1
-                stages.append(BasicBlock(in_channels, width, stride))
-                in_channels = width
-        self.stages = nn.Sequential(*stages)
-        self.head = nn.Sequential(
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout), nn.Linear(in_channels, num_classes)
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.stages(self.stem(x)))
+        stem = nn.Sequential(conv_bn_relu(1, 32), conv_bn_relu(32, widths[0], stride=2))
+        super().__init__(num_classes, widths, blocks, dropout, stem=stem)
 
 
 class TinyNet(nn.Module):
