@@ -5,12 +5,15 @@
 Clips are generated from the bundled real-face photo (0, 1, 3, 6 faces; 640×480 and 1280×720). For each,
 the full `analyze` loop runs (decode → detect → crop → classify → track → CSV write → draw) and every
 stage is timed; then the same crops are classified once batched and once per face. Each row states how
-many faces the detector actually found. Prints markdown tables (medians).
+many faces the detector actually found. With `--fer-python`, the `fer` package's `detect_emotions` is timed
+on the same frames in its own venv (see bench/fer_peer.py). Prints markdown tables (medians).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -90,6 +93,7 @@ def main() -> int:
     parser.add_argument("--model", help="emotion model (default: bundled)")
     parser.add_argument("--detector", default="short")
     parser.add_argument("--faces", type=int, nargs="*", default=[0, 1, 3, 6])
+    parser.add_argument("--fer-python", help="python of a venv with `fer` installed, to time it side by side")
     args = parser.parse_args()
     config = PipelineConfig(model=args.model, detector=args.detector)
     face = sample_face()
@@ -106,6 +110,29 @@ def main() -> int:
     for (width, height), faces, stats in rows:
         stages = " | ".join(f"{stats['median_ms'][s]:.2f}" for s in STAGES)
         print(f"| {width}×{height} | {faces} | {stats['faces_detected']:.0f} | {stages} | {stats['fps']:.1f} |")
+    if args.fer_python:
+        command = [
+            args.fer_python,
+            str(ROOT / "bench" / "fer_peer.py"),
+            "--frames",
+            str(min(args.frames, 30)),
+            "--faces",
+            *map(str, args.faces),
+        ]
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        fer_rows = json.loads(output.strip().splitlines()[-1])
+        print("\nPer-frame time, emotiondesk (whole pipeline incl. decode, CSV, draw) vs fer.detect_emotions\n")
+        print(
+            "| resolution | faces in clip | emotiondesk faces found | emotiondesk ms/frame | fer faces found | "
+            "fer ms/frame | fer ÷ emotiondesk |"
+        )
+        print("|---|---|---|---|---|---|---|")
+        for ((width, height), faces, stats), fer in zip(rows, fer_rows):
+            ours = 1000 / stats["fps"]
+            print(
+                f"| {width}×{height} | {faces} | {stats['faces_detected']:.0f} | {ours:.1f} | {fer['detected']:.0f} | "
+                f"{fer['ms']:.1f} | {fer['ms'] / ours:.1f}× |"
+            )
     print("\nBatched versus one onnxruntime call per face (classification only, same crops)\n")
     print("| resolution | faces detected | one batched call (ms) | one call per face (ms) | speed-up |")
     print("|---|---|---|---|---|")
