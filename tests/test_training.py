@@ -86,6 +86,10 @@ def test_train_evaluate_export_parity_contract(tmp_path):
     assert training_main(["export", str(run / "best.pt"), str(model_path), "--version", "9.9"]) == 0
     classifier = EmotionClassifier(model_path)
     assert classifier.labels == tuple(FER2013_LABELS)
+    assert training_main(["card", str(run), str(model_path), "--command", "python -m training train ..."]) == 0
+    card = model_path.with_suffix(".md").read_text()
+    assert "| happy |" in card and "python -m training train ..." in card
+    assert (tmp_path / "exported_confusion.png").exists()
     assert classifier.metadata["version"] == "9.9" and "validation_accuracy" in classifier.metadata
     probabilities = classifier.classify(np.random.default_rng(1).uniform(0, 255, (3, 1, 48, 48)).astype(np.float32))
     np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-5)

@@ -79,6 +79,13 @@ def command_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_card(args: argparse.Namespace) -> int:
+    from training.card import hardware, write_card
+
+    print(write_card(args.run, args.model, args.command, args.hardware or hardware()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m training", description="Train, evaluate and export emotiondesk models."
@@ -122,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
     export_parser.add_argument("--version", default="1.0.0")
     export_parser.add_argument("--training-data", default="FER2013 Training split")
     export_parser.set_defaults(func=command_export)
+
+    card_parser = sub.add_parser("card", help="write the model card beside an exported model")
+    card_parser.add_argument("run", type=Path, help="run folder (best.pt, report.json, history.json)")
+    card_parser.add_argument("model", type=Path, help="the exported .onnx")
+    card_parser.add_argument("--command", required=True, help="the exact command that reproduces the run")
+    card_parser.add_argument("--hardware", help="where it was trained (default: this machine)")
+    card_parser.set_defaults(func=command_card)
 
     compare_parser = sub.add_parser("compare", help="one table of runs")
     compare_parser.add_argument("runs", type=Path, nargs="+")

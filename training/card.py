@@ -1,0 +1,91 @@
+"""Model card (markdown) for a shipped model, written from its run folder's report and history."""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+from pathlib import Path
+
+from training.evaluate import metrics_table
+
+
+def hardware() -> str:
+    import os
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores visible"
+
+
+def write_card(run_dir: Path, model_path: Path, command: str, training_hardware: str) -> Path:
+    """Write `<model>.md` beside the model and copy the confusion matrix and curves next to it."""
+    import onnx
+
+    from training.models import count_mflops, count_parameters
+    from training.train import load_checkpoint
+
+    report = json.loads((run_dir / "report.json").read_text())
+    tta_path = run_dir / "report_tta.json"
+    history = json.loads((run_dir / "history.json").read_text())
+    model, state = load_checkpoint(run_dir / "best.pt")
+    config = state["config"]
+    metadata = {p.key: p.value for p in onnx.load(str(model_path)).metadata_props}
+    stem = model_path.with_suffix("")
+    for name in ("confusion.png", "curves.png"):
+        if (run_dir / name).exists():
+            shutil.copyfile(run_dir / name, f"{stem}_{name}")
+    lines = [
+        f"# {model_path.name}",
+        "",
+        f"- **Classes** (output order): {', '.join(json.loads(metadata['labels']))}",
+        f"- **Contract**: float32 `[N,1,48,48]` raw 0–255 gray in, `[N,C]` probabilities out; "
+        f"normalisation (per-face standardisation) and softmax inside the graph; flip TTA in graph: "
+        f"{metadata.get('flip_tta', 'false')}",
+        f"- **Architecture**: `{config['architecture']}`, {count_parameters(model.net):,} parameters, "
+        f"{count_mflops(model.net):.1f} M multiply-adds per face, {model_path.stat().st_size / 1e6:.2f} MB",
+        f"- **Training data**: {metadata.get('training_data', '')}; labels `{config['label_mode']}`; rows flagged "
+        f"uncertain in `row_flags.csv` dropped. Validation: {metadata.get('validation_split', '')} "
+        f"(model selection and early stopping on it; PrivateTest never used).",
+        f"- **Recipe**: AdamW lr {config['learning_rate']}, weight decay {config['weight_decay']}, one-cycle "
+        f"schedule, {config['epochs']} epochs planned / {len(history)} run (best epoch {state['epoch'] + 1}), "
+        f"batch {config['batch_size']}, label smoothing {config['label_smoothing']}, class weights ∝ "
+        f"frequency^-{config['balance_power']}, augmentation: shift/scale/rotation ±12°, flip, gamma, "
+        f"contrast, random erasing p={config['erasing_probability']}"
+        + (f", initialised from `{config['init']}`" if config.get("init") else "")
+        + (f", distilled from `{config['teacher']}`" if config.get("teacher") else "")
+        + f", seed {config['seed']}.",
+        f"- **Hardware and time**: {training_hardware}; {history[-1]['seconds'] / 60:.0f} min of training.",
+        "",
+        "## Reproduce",
+        "",
+        "```bash",
+        command,
+        "```",
+        "",
+        f"## Validation ({report['validation_faces']} faces)",
+        "",
+        metrics_table(report),
+    ]
+    if tta_path.exists():
+        tta = json.loads(tta_path.read_text())
+        lines += [
+            "",
+            f"With flip test-time augmentation: accuracy {tta['accuracy']:.4f}, macro F1 {tta['macro_f1']:.4f}.",
+        ]
+    lines += [
+        "",
+        f"![confusion matrix]({stem.name}_confusion.png)",
+        "",
+        f"![training curves]({stem.name}_curves.png)",
+        "",
+    ]
+    card = model_path.with_suffix(".md")
+    card.write_text("\n".join(lines))
+    return card
