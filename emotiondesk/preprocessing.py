@@ -51,31 +51,22 @@ def crop_transform(face: Face, geometry: CropGeometry = DEFAULT_GEOMETRY) -> np.
     return matrix
 
 
-def face_crops(gray: np.ndarray, faces: list[Face], geometry: CropGeometry = DEFAULT_GEOMETRY) -> np.ndarray:
-    """[N,1,48,48] float32 raw 0–255 crops of `faces` from a grayscale frame, ready for the classifier."""
+def face_crops(image: np.ndarray, faces: list[Face], geometry: CropGeometry = DEFAULT_GEOMETRY) -> np.ndarray:
+    """[N,1,48,48] float32 raw 0–255 gray crops of `faces`, ready for the classifier.
+
+    `image` is a gray frame (the pipeline converts once per frame) or a BGR one.
+    """
     crops = np.empty((len(faces), 1, CROP_SIZE, CROP_SIZE), np.float32)
     for index, face in enumerate(faces):
         matrix = crop_transform(face, geometry)
-        zoom = np.hypot(matrix[0, 0], matrix[0, 1])
-        interpolation = cv2.INTER_AREA if zoom < 1 else cv2.INTER_LINEAR
-        source = gray
-        if zoom < 0.5:  # shrink big faces in steps so small details are averaged, not aliased
-            factor = int(1 / zoom) // 2 * 2 or 1
-            height, width = gray.shape[:2]
-            side = max(face.box.w, face.box.h)
-            x0 = int(np.clip(face.box.x - side, 0, width - 1))
-            y0 = int(np.clip(face.box.y - side, 0, height - 1))
-            x1 = int(np.clip(face.box.x + face.box.w + side, x0 + 1, width))
-            y1 = int(np.clip(face.box.y + face.box.h + side, y0 + 1, height))
-            region = gray[y0:y1, x0:x1]
-            source = cv2.resize(
-                region,
-                (max(region.shape[1] // factor, 1), max(region.shape[0] // factor, 1)),
-                interpolation=cv2.INTER_AREA,
-            )
-            offset = np.array([[1, 0, x0], [0, 1, y0]], np.float64)
-            matrix = matrix @ np.vstack([offset, [0, 0, 1]]) @ np.diag([factor, factor, 1.0])
-        crops[index, 0] = cv2.warpAffine(
-            source, matrix, (CROP_SIZE, CROP_SIZE), flags=interpolation, borderMode=cv2.BORDER_REPLICATE
+        zoom = float(np.hypot(matrix[0, 0], matrix[0, 1]))
+        # Shrinking a big face in one bilinear warp aliases: warp to an s× larger square, then average down.
+        supersample = int(min(max(np.ceil(0.5 / zoom), 1), 4))
+        size = CROP_SIZE * supersample
+        crop = cv2.warpAffine(
+            image, matrix * supersample, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
+        if supersample > 1:
+            crop = cv2.resize(crop, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_AREA)
+        crops[index, 0] = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
     return crops
