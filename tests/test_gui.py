@@ -98,3 +98,19 @@ def test_worker_drops_stale_frames_when_the_ui_is_busy(qtbot, clip_three_faces, 
     assert worker.wait(2000)
     assert worker.frames_processed == 20
     assert worker.frames_displayed == 1 and received == [0]
+
+
+def test_painting_keeps_python_refcounts_intact(qtbot, window, clip_three_faces):
+    """PySide6 6.12.0 dropped a reference to None on every void QPainter call; after a few thousand frames
+    the interpreter aborted ('deallocating None'). Painting many frames must leave None's count intact."""
+    import sys
+
+    window.open_source(str(clip_three_faces))
+    wait_for_frames(qtbot, window, 3)
+    before = sys.getrefcount(None)
+    for _ in range(100):
+        window.video.grab()
+        window.bars.grab()
+        window.timeline.redraw()
+        window.timeline.grab()
+    assert sys.getrefcount(None) - before > -100
