@@ -1,10 +1,12 @@
 """Accuracy and speed of our shipped models versus the published peers, on the same faces, in one run.
 
     python bench/accuracy.py [--data ../shared/data/fer2013/fer2013.csv.xz] [--split PublicTest]
-        [--peers ../shared/peers] [--models assets/models/emotion_fer2013.onnx ...] [--flip-tta]
+        [--peers ../shared/peers] [--models assets/models/emotion_fer2013.onnx ...]
 
-Every peer gets exactly its own preprocessing from ../shared/peers/MANIFEST.json; class orders are
-mapped to FER2013's. `--data` takes any layout the training package reads (FER2013 CSV or image folders).
+Every peer gets exactly its own preprocessing from ../shared/peers/MANIFEST.json; class orders
+are mapped to FER2013's by name (our models' names come from their metadata; the FER+ model's
+`contempt` output has no FER2013 column and is left out of the arg-max). `--data` takes any layout
+the training package reads (FER2013 CSV or image folders).
 Prints markdown tables: accuracy, macro F1, per-class recall, params, ms/face at batch 1 and 8 (1 thread).
 """
 
@@ -65,6 +67,14 @@ def emotiondesk_input(images: np.ndarray) -> np.ndarray:
     return images.astype(np.float32)[:, None]
 
 
+def model_labels(path: Path) -> list[str]:
+    """Our models carry their class names; FER+ names map onto FER2013's (contempt has no FER2013 column)."""
+    import onnx
+
+    metadata = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    return json.loads(metadata["labels"])
+
+
 def parameter_count(path: Path) -> int:
     import onnx
 
@@ -97,7 +107,7 @@ def latency_ms(runner, sample: np.ndarray, batch: int, repeats: int) -> float:
 
 
 def contenders(peers_dir: Path, models: list[Path]) -> list[Contender]:
-    found = [Contender(f"emotiondesk {m.stem}", m, emotiondesk_input, FER2013_LABELS) for m in models if m.exists()]
+    found = [Contender(f"emotiondesk {m.stem}", m, emotiondesk_input, model_labels(m)) for m in models if m.exists()]
     manifest_path = peers_dir / "MANIFEST.json"
     if not manifest_path.exists():
         print(f"note: {manifest_path} not found — peers skipped")
