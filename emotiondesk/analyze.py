@@ -10,7 +10,7 @@ from pathlib import Path
 
 from emotiondesk.drawing import draw_result
 from emotiondesk.errors import EmotionDeskError, RecordingError
-from emotiondesk.pipeline import Pipeline, PipelineConfig, RunSummary, annotated_writer
+from emotiondesk.pipeline import Pipeline, PipelineConfig, RunSummary, annotated_writer, config_for_source
 from emotiondesk.recording import CsvRecorder
 from emotiondesk.sources import FrameSource, open_source
 from emotiondesk.types import FrameResult
@@ -35,8 +35,7 @@ def analyze(
     """Run the pipeline over a source. Errors while opening raise; errors mid-run end the run cleanly,
     keep everything written so far, and are returned in `AnalyzeOutcome.error`."""
     source = open_source(source_spec)
-    if source.kind == "images" and (source.frame_count or 0) > 1:
-        config.video = False  # a folder of unrelated stills: no tracking or smoothing across images
+    config = config_for_source(config, source.kind, source.frame_count)
     recorder = None
     summary = RunSummary()
     outcome = AnalyzeOutcome(summary)

@@ -32,7 +32,7 @@ def draw_result(image: np.ndarray, result: FrameResult, smoothed: bool = True) -
     canvas = image.copy()
     thickness = max(1, round(min(canvas.shape[:2]) / 320))
     for face in result.faces:
-        probabilities = face.smoothed if smoothed and face.smoothed is not None else face.probabilities
+        probabilities = face.smoothed_or_raw if smoothed else face.probabilities
         label = result.label_of(probabilities)
         confidence = float(probabilities.max()) if probabilities is not None else face.det_score
         r, g, b = emotion_color(label)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -30,6 +30,13 @@ class PipelineConfig:
     max_missing_s: float = 1.0  # a face keeps its ID this long after it was last seen
     geometry: CropGeometry = field(default_factory=lambda: DEFAULT_GEOMETRY)
     video: bool = True  # False for unrelated stills (image folders): no tracking across images
+
+
+def config_for_source(config: PipelineConfig, kind: str, frame_count: int | None) -> PipelineConfig:
+    """A folder of several stills is unrelated images: no tracking or smoothing across them."""
+    if kind == "images" and (frame_count or 0) > 1:
+        return replace(config, video=False)
+    return config
 
 
 class Pipeline:

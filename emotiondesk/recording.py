@@ -42,7 +42,7 @@ def result_rows(result: FrameResult) -> list[list[str]]:
                 result.labels[best],
                 f"{float(probabilities[best]):.4f}",
                 *(f"{float(p):.4f}" for p in probabilities),
-                result.label_of(face.smoothed if face.smoothed is not None else probabilities),
+                result.label_of(face.smoothed_or_raw),
             ]
         )
     return rows

@@ -44,6 +44,11 @@ class Face:
     smoothed: np.ndarray | None = None  # [C] after temporal smoothing
     face_id: int = -1
 
+    @property
+    def smoothed_or_raw(self) -> np.ndarray | None:
+        """The smoothed probabilities when tracking produced them, else this frame's raw ones."""
+        return self.smoothed if self.smoothed is not None else self.probabilities
+
 
 @dataclass
 class Frame:

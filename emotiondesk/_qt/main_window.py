@@ -387,7 +387,7 @@ class MainWindow(QMainWindow):
         self.faces_list.blockSignals(True)
         self.faces_list.clear()
         for face in faces:
-            probabilities = face.smoothed if face.smoothed is not None else face.probabilities
+            probabilities = face.smoothed_or_raw
             label = result.label_of(probabilities)
             confidence = float(probabilities.max()) if probabilities is not None else 0.0
             item = QListWidgetItem(f"#{face.face_id}  {label}  {confidence:.0%}")

@@ -21,10 +21,6 @@ def bgr_to_qimage(image: np.ndarray) -> QImage:
     return qimage.copy()  # own the pixels: the numpy buffer may go away
 
 
-def face_probabilities(face: Face, smoothed: bool = True) -> np.ndarray | None:
-    return face.smoothed if smoothed and face.smoothed is not None else face.probabilities
-
-
 class VideoView(QWidget):
     """The frame scaled with its aspect ratio, plus a box, ID, label and confidence per face."""
 
@@ -74,7 +70,7 @@ class VideoView(QWidget):
         font.setPointSizeF(max(8.0, 10.0 * min(scale * 1.5, 1.5)))
         painter.setFont(font)
         for face in self.result.faces:
-            probabilities = face_probabilities(face)
+            probabilities = face.smoothed_or_raw
             label = self.result.label_of(probabilities)
             confidence = float(probabilities.max()) if probabilities is not None else face.det_score
             color = QColor(*emotion_color(label))
@@ -108,7 +104,7 @@ class ProbabilityBars(QWidget):
 
     def set_face(self, labels: tuple[str, ...], face: Face | None) -> None:
         self.labels = labels
-        self.values = face_probabilities(face) if face is not None else None
+        self.values = face.smoothed_or_raw if face is not None else None
         self.title = f"Face #{face.face_id}" if face is not None else "No face"
         self.update()
 
@@ -158,7 +154,7 @@ class EmotionTimeline(pg.PlotWidget):
     def add_result(self, result: FrameResult) -> None:
         self.latest_time = result.time_s
         for face in result.faces:
-            label = result.label_of(face_probabilities(face))
+            label = result.label_of(face.smoothed_or_raw)
             self.samples.setdefault(face.face_id, deque()).append((result.time_s, label))
         horizon = self.latest_time - self.window_s
         for face_id in list(self.samples):

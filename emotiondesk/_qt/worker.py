@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QThread, Signal
 
 from emotiondesk.errors import EmotionDeskError
-from emotiondesk.pipeline import Pipeline, PipelineConfig
+from emotiondesk.pipeline import Pipeline, PipelineConfig, config_for_source
 from emotiondesk.recording import CsvRecorder
 from emotiondesk.sources import open_source
 
@@ -72,8 +72,7 @@ class PipelineWorker(QThread):
         source = None
         try:
             source = open_source(self.source_spec)
-            if source.kind == "images" and (source.frame_count or 0) > 1:
-                self.config.video = False
+            self.config = config_for_source(self.config, source.kind, source.frame_count)
             pipeline = Pipeline(self.config)
             self.model_name = pipeline.classifier.name
             self.labels = pipeline.labels
