@@ -42,16 +42,7 @@ def analyze(
     try:
         with Pipeline(config) as pipeline:
             if csv_path is not None:
-                metadata = {
-                    "source": {
-                        "spec": str(source_spec),
-                        "kind": source.kind,
-                        "name": source.name,
-                        "fps": source.fps,
-                        "frames": source.frame_count,
-                    },
-                    **pipeline.describe(),
-                }
+                metadata = pipeline.session_metadata(source, str(source_spec))
                 recorder = CsvRecorder(csv_path, pipeline.labels, metadata)
             outcome = _run(source, pipeline, recorder, annotated_path, progress, max_frames, on_result, summary)
     finally:

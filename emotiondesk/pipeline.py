@@ -14,7 +14,7 @@ from emotiondesk import __version__
 from emotiondesk.classification import EmotionClassifier
 from emotiondesk.detection import FaceDetector
 from emotiondesk.preprocessing import DEFAULT_GEOMETRY, CropGeometry, face_crops
-from emotiondesk.sources import to_bgr
+from emotiondesk.sources import FrameSource, to_bgr
 from emotiondesk.tracking import FaceTracker
 from emotiondesk.types import Frame, FrameResult
 
@@ -105,6 +105,11 @@ class Pipeline:
             "tracking": {"max_missing_s": self.config.max_missing_s},
             "crop": config["geometry"],
         }
+
+    def session_metadata(self, source: FrameSource, spec: str) -> dict:
+        """What a CSV sidecar records: where the frames came from and how they were analysed."""
+        origin = {"spec": str(spec), "kind": source.kind, "name": source.name, "fps": source.fps}
+        return {"source": {**origin, "frames": source.frame_count}, **self.describe()}
 
     def close(self) -> None:
         self.detector.close()

@@ -56,7 +56,10 @@ def test_record_stop_export_writes_the_csv(qtbot, window, clip_three_faces, tmp_
         rows = list(csv.reader(handle))
     assert rows[0] == csv_columns(FER_LABELS)
     assert len(rows) > 6
-    assert json.loads(exported.with_suffix(".json").read_text())["model"]["labels"] == FER_LABELS
+    sidecar = json.loads(exported.with_suffix(".json").read_text())
+    assert sidecar["model"]["labels"] == FER_LABELS
+    assert sidecar["source"]["fps"] == 15.0 and sidecar["source"]["frames"] == 20  # same sidecar as the CLI's
+    assert sidecar["summary"]["faces"] == len(rows) - 1
 
 
 def test_missing_camera_shows_message_with_retry(qtbot, window):

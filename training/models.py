@@ -140,6 +140,15 @@ class DeskNet(ResNet):
         super().__init__(num_classes, widths, blocks, dropout, stem=stem)
 
 
+class DeskNetXS(ResNet):
+    """The fast network (~17.6 MMACs, ≤ 1 ms/face at batch 8 on one CPU thread): one 16-channel conv at
+    48×48, a stride-2 conv to 24×24, then residual stages at 12 and 6 pixels (no stage at 24×24)."""
+
+    def __init__(self, num_classes: int = 7, dropout: float = 0.3) -> None:
+        stem = nn.Sequential(conv_bn_relu(1, 16), conv_bn_relu(16, 24, stride=2))
+        super().__init__(num_classes, widths=(24, 48, 96), blocks=(0, 1, 2), dropout=dropout, stem=stem)
+
+
 class TinyNet(nn.Module):
     """A few-thousand-parameter net for tests: trains in seconds."""
 
@@ -163,6 +172,7 @@ ARCHITECTURES: dict[str, Callable[[int], nn.Module]] = {
     "resnet": ResNet,
     "desknet": DeskNet,
     "desknet-s": lambda n: DeskNet(n, widths=(32, 64, 128), blocks=(1, 1, 2)),
+    "desknet-xs": DeskNetXS,
     "tiny": TinyNet,
 }
 

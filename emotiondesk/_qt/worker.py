@@ -10,9 +10,9 @@ from pathlib import Path
 from PySide6.QtCore import QThread, Signal
 
 from emotiondesk.errors import EmotionDeskError
-from emotiondesk.pipeline import Pipeline, PipelineConfig, config_for_source
+from emotiondesk.pipeline import Pipeline, PipelineConfig, RunSummary, config_for_source
 from emotiondesk.recording import CsvRecorder
-from emotiondesk.sources import open_source
+from emotiondesk.sources import FrameSource, open_source
 
 
 class PipelineWorker(QThread):
@@ -44,6 +44,8 @@ class PipelineWorker(QThread):
         self._record_request: Path | None = None
         self._stop_recording_request = False
         self.recorder: CsvRecorder | None = None
+        self._recorded = RunSummary()  # what the current recording saw, for its sidecar
+        self._recording_started = 0.0
         self.frames_processed = 0
         self.frames_displayed = 0
         self.source_kind = ""
@@ -87,7 +89,7 @@ class PipelineWorker(QThread):
             if not self._stop.is_set():
                 self.source_finished.emit()
                 while not self._stop.is_set():  # keep serving record/stop requests until closed
-                    self._handle_recording_requests(pipeline)
+                    self._handle_recording_requests(pipeline, source)
                     time.sleep(0.05)
         except EmotionDeskError as error:
             self.source_failed.emit(str(error), source is None or source.kind == "camera" or self.source_spec.isdigit())
@@ -104,12 +106,13 @@ class PipelineWorker(QThread):
         for frame in source:
             if self._stop.is_set():
                 return
-            self._handle_recording_requests(pipeline)
+            self._handle_recording_requests(pipeline, source)
             result = pipeline.process(frame)
             self.frames_processed += 1
             if self.recorder is not None:
                 try:
                     self.recorder.write(result)
+                    self._recorded.add(result)
                 except EmotionDeskError as error:
                     self._finish_recording()
                     self.recording_failed.emit(str(error))
@@ -123,7 +126,7 @@ class PipelineWorker(QThread):
                 if delay > 0:
                     self._stop.wait(delay)
 
-    def _handle_recording_requests(self, pipeline: Pipeline) -> None:
+    def _handle_recording_requests(self, pipeline: Pipeline, source: FrameSource) -> None:
         with self._lock:
             request, self._record_request = self._record_request, None
             stop, self._stop_recording_request = self._stop_recording_request, False
@@ -132,8 +135,9 @@ class PipelineWorker(QThread):
         if request is not None:
             self._finish_recording()
             try:
-                metadata = {"source": {"spec": self.source_spec, "kind": self.source_kind}, **pipeline.describe()}
+                metadata = pipeline.session_metadata(source, self.source_spec)
                 self.recorder = CsvRecorder(request, pipeline.labels, metadata)
+                self._recorded, self._recording_started = RunSummary(), time.monotonic()
                 self.recording_started.emit(str(request))
             except EmotionDeskError as error:
                 self.recording_failed.emit(str(error))
@@ -141,5 +145,9 @@ class PipelineWorker(QThread):
     def _finish_recording(self) -> None:
         if self.recorder is not None:
             recorder, self.recorder = self.recorder, None
-            recorder.close()
+            self._recorded.seconds = time.monotonic() - self._recording_started
+            try:
+                recorder.close(self._recorded.as_dict())
+            except EmotionDeskError as error:
+                self.recording_failed.emit(str(error))
             self.recording_stopped.emit(str(recorder.path), recorder.rows_written)
