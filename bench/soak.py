@@ -1,9 +1,10 @@
 """Soak test: run the pipeline on a looping clip and print memory (RSS) and fps over time.
 
-    python bench/soak.py [--minutes 30] [--faces 3] [--every 60] [--csv]
+    python bench/soak.py [--minutes 30] [--faces 3] [--every 60] [--csv] [--fps 30]
 
 The clip (640×480, real-face photo) is decoded again on every loop, as a long recording would be; with
-`--csv` every result is also streamed to a CSV in a temporary folder. RSS is read from /proc (Linux).
+`--csv` every result is also streamed to a CSV in a temporary folder. `--fps` paces the loop like a
+camera (0 = as fast as the machine goes). RSS is read from /proc (Linux).
 Prints a markdown table and the RSS growth from the first report to the last.
 """
 
@@ -44,6 +45,7 @@ def main() -> int:
     parser.add_argument("--every", type=float, default=60.0, help="seconds between reports")
     parser.add_argument("--csv", action="store_true", help="also stream results to a CSV")
     parser.add_argument("--model")
+    parser.add_argument("--fps", type=float, default=0.0, help="pace frames like a camera (0 = unpaced)")
     args = parser.parse_args()
     print("| elapsed (s) | frames | fps (interval) | RSS (MB) |\n|---|---|---|---|", flush=True)
     with tempfile.TemporaryDirectory() as folder:
@@ -70,6 +72,8 @@ def main() -> int:
                             last_report, frames_at_report = now, frames
                         if now - started >= args.minutes * 60:
                             break
+                        if args.fps > 0:  # like a camera: the next frame is due at frames / fps
+                            time.sleep(max(0.0, started + frames / args.fps - time.monotonic()))
             if recorder is not None:
                 recorder.close()
     if first_rss is not None:

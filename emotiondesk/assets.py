@@ -10,7 +10,11 @@ DETECTOR_MODELS = {
     "short": "face_detection_short_range.tflite",
     "full": "face_detection_full_range_sparse.tflite",
 }
-DEFAULT_EMOTION_MODEL = "emotion_fer2013.onnx"
+EMOTION_MODELS = {
+    "fer2013": "emotion_fer2013.onnx",  # the default: 7 FER2013 classes
+    "ferplus": "emotion_ferplus.onnx",  # 8 FER+ classes (adds contempt)
+}
+DEFAULT_EMOTION_MODEL = EMOTION_MODELS["fer2013"]
 
 
 def models_dir() -> Path:
@@ -32,8 +36,13 @@ def detector_model_path(model: str | Path) -> Path:
 
 
 def emotion_model_path(model: str | Path | None = None) -> Path:
-    """The given ONNX path, or the bundled default."""
-    path = Path(model).expanduser() if model else models_dir() / DEFAULT_EMOTION_MODEL
+    """A bundled model's name (see EMOTION_MODELS), an ONNX path, or None for the bundled default."""
+    if not model:
+        path = models_dir() / DEFAULT_EMOTION_MODEL
+    elif str(model) in EMOTION_MODELS:
+        path = models_dir() / EMOTION_MODELS[str(model)]
+    else:
+        path = Path(model).expanduser()
     if not path.is_file():
         raise ModelError(f"{path}: emotion model not found")
     return path

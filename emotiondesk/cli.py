@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 
 from emotiondesk import __version__
+from emotiondesk.assets import EMOTION_MODELS
 from emotiondesk.errors import EmotionDeskError
 
 EXIT_USAGE_OR_INPUT = 2
 EXIT_INTERRUPTED = 130
+MODEL_HELP = f"emotion model: {' | '.join(EMOTION_MODELS)} (bundled; default fer2013) or a contract .onnx path"
 
 
 def fail(message: str) -> int:
@@ -82,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"emotiondesk {__version__}")
     parser.add_argument("--source", help="open the window on this video/image file or camera index")
-    parser.add_argument("--model", help="emotion model (.onnx meeting the model contract)")
+    parser.add_argument("--model", help=MODEL_HELP)
     parser.set_defaults(func=command_gui)
     sub = parser.add_subparsers(dest="command")
 
@@ -90,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze_parser.add_argument("input", help="video/image file, image folder, or camera: 0, camera:1")
     analyze_parser.add_argument("--csv", type=Path, help="write one row per face per frame here (streamed)")
     analyze_parser.add_argument("--annotated", type=Path, help="write the video with boxes and labels here")
-    analyze_parser.add_argument("--model", help="emotion model .onnx (default: bundled FER2013 model)")
+    analyze_parser.add_argument("--model", help=MODEL_HELP)
     analyze_parser.add_argument(
         "--detector", default="short", help="short (webcam distance, fastest), full (small/far faces) or a .tflite path"
     )

@@ -91,6 +91,18 @@ def test_image_folder_and_still(tmp_path, still_three_faces, contract_model):
     assert len(rows) == 3 and {r["frame"] for r in rows} == {"0"}
 
 
+@pytest.mark.parametrize("name", ["fer2013", "ferplus"])
+def test_bundled_models_by_name(tmp_path, still_three_faces, name):
+    from emotiondesk.classification import EmotionClassifier
+
+    labels = EmotionClassifier(name).labels
+    out_csv = tmp_path / f"{name}.csv"
+    assert main(["analyze", str(still_three_faces), "--csv", str(out_csv), "--model", name, "--quiet"]) == 0
+    with out_csv.open() as handle:
+        assert next(csv.reader(handle)) == csv_columns(labels)
+    assert ("contempt" in labels) == (name == "ferplus")
+
+
 def written(path: Path, content: bytes) -> Path:
     path.write_bytes(content)
     return path

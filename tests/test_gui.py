@@ -117,3 +117,18 @@ def test_painting_keeps_python_refcounts_intact(qtbot, window, clip_three_faces)
         window.timeline.redraw()
         window.timeline.grab()
     assert sys.getrefcount(None) - before > -100
+
+
+def test_settings_switch_to_the_ferplus_model_and_remember_it(qtbot, window, clip_three_faces):
+    from emotiondesk._qt.main_window import SettingsDialog
+
+    dialog = SettingsDialog(window.config, window)
+    assert dialog.model.currentText().startswith("Custom: ")  # the fixture's model file
+    dialog.model.setCurrentIndex(dialog.model.findData("ferplus"))
+    window.open_source(str(clip_three_faces))
+    window.apply_settings(dialog)  # restarts the source with the FER+ model
+    qtbot.waitUntil(lambda: window.bars.values is not None and len(window.bars.values) == 8, timeout=15000)
+    assert "contempt" in window.bars.labels
+    reopened = MainWindow(settings=window.settings)
+    qtbot.addWidget(reopened)
+    assert reopened.config.model == "ferplus"

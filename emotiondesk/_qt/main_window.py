@@ -73,11 +73,24 @@ def timestamped_name(prefix: str = "session") -> str:
     return f"{prefix}-{datetime.now().strftime('%Y%m%d-%H%M%S')}.csv"
 
 
+MODEL_CHOICES = {  # bundled emotion models (emotiondesk.assets.EMOTION_MODELS) as the Settings dialog names them
+    "fer2013": "FER2013, 7 emotions (default)",
+    "ferplus": "FER+, 8 emotions incl. contempt",
+}
+
+
 class SettingsDialog(QDialog):
     def __init__(self, config: PipelineConfig, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         form = QFormLayout(self)
+        self.model = QComboBox()
+        for name, description in MODEL_CHOICES.items():
+            self.model.addItem(description, name)
+        current = config.model or "fer2013"
+        if self.model.findData(current) < 0:  # a model file given on the command line
+            self.model.addItem(f"Custom: {Path(current).name}", current)
+        self.model.setCurrentIndex(self.model.findData(current))
         self.detector = QComboBox()
         self.detector.addItem("Short range (webcam distance, fastest)", "short")
         self.detector.addItem("Full range (small or distant faces)", "full")
@@ -90,6 +103,7 @@ class SettingsDialog(QDialog):
         self.smoothing.setRange(1, 60)
         self.smoothing.setValue(config.smoothing_window)
         self.smoothing.setSuffix(" frames")
+        form.addRow("Emotion model", self.model)
         form.addRow("Face detector", self.detector)
         form.addRow("Minimum detection confidence", self.min_confidence)
         form.addRow("Smoothing window", self.smoothing)
@@ -99,6 +113,7 @@ class SettingsDialog(QDialog):
         form.addRow(buttons)
 
     def apply_to(self, config: PipelineConfig) -> None:
+        config.model = self.model.currentData()
         config.detector = self.detector.currentData()
         config.min_detection_confidence = float(self.min_confidence.value())
         config.smoothing_window = int(self.smoothing.value())
@@ -113,7 +128,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings or QSettings("emotiondesk", "emotiondesk")
         self.config = PipelineConfig(
-            model=model,
+            model=model or str(self.settings.value("model", "fer2013")),
             detector=str(self.settings.value("detector", "short")),
             min_detection_confidence=float(self.settings.value("min_confidence", 0.5)),
             smoothing_window=int(self.settings.value("smoothing", 5)),
@@ -529,12 +544,18 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.config, self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
-            dialog.apply_to(self.config)
-            self.settings.setValue("detector", self.config.detector)
-            self.settings.setValue("min_confidence", self.config.min_detection_confidence)
-            self.settings.setValue("smoothing", self.config.smoothing_window)
-            if self.source_spec is not None:
-                self.open_source(self.source_spec)
+            self.apply_settings(dialog)
+
+    def apply_settings(self, dialog: SettingsDialog) -> None:
+        """Take the dialog's choices, remember them, and restart the current source with them."""
+        dialog.apply_to(self.config)
+        if self.config.model in MODEL_CHOICES:  # a custom file is for this session only
+            self.settings.setValue("model", self.config.model)
+        self.settings.setValue("detector", self.config.detector)
+        self.settings.setValue("min_confidence", self.config.min_detection_confidence)
+        self.settings.setValue("smoothing", self.config.smoothing_window)
+        if self.source_spec is not None:
+            self.open_source(self.source_spec)
 
     @Slot()
     def show_shortcuts(self) -> None:
