@@ -58,8 +58,7 @@ def main() -> int:
             rss = rss_mb()
             while time.monotonic() - started < args.minutes * 60:
                 with open_source(clip) as source:
-                    for frame in source:
-                        result = pipeline.process(frame)
+                    for _frame, result in pipeline.stream(source):
                         if recorder is not None:
                             recorder.write(result)
                         frames += 1

@@ -80,8 +80,7 @@ def _run(
     )
     started = time.perf_counter()
     try:
-        for frame in source:
-            result = pipeline.process(frame)
+        for frame, result in pipeline.stream(source):
             summary.add(result)
             draw_started = time.perf_counter()
             if recorder is not None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -131,3 +134,68 @@ class FaceDetector:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class DetectorThread:
+    """A FaceDetector that lives in its own thread: created, used and closed there, as MediaPipe wants.
+
+    `submit()` hands over a frame and returns at once; `collect()` waits for the oldest submitted frame's
+    faces. With one frame in flight, the next frame is detected on a second core while the caller
+    classifies the current one (`Pipeline.stream`).
+    """
+
+    def __init__(self, model: str | Path = "short", min_confidence: float = 0.5, video: bool = True) -> None:
+        self._requests: queue.SimpleQueue = queue.SimpleQueue()
+        self._results: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(
+            target=self._serve, args=(model, min_confidence, video), name="emotiondesk-detector", daemon=True
+        )
+        self._thread.start()
+        ready = self._results.get()  # the detector's model path, or the error that stopped it loading
+        if isinstance(ready, BaseException):
+            self._thread.join()
+            raise ready
+        self.model_path: Path = ready
+
+    def _serve(self, model: str | Path, min_confidence: float, video: bool) -> None:
+        try:
+            detector = FaceDetector(model, min_confidence, video)
+        except BaseException as error:  # handed to the constructor, which raises it in the caller's thread
+            self._results.put(error)
+            return
+        self._results.put(detector.model_path)
+        try:
+            while (request := self._requests.get()) is not None:
+                image, time_s = request
+                started = time.perf_counter()
+                try:
+                    faces = detector.detect(image, time_s)
+                except Exception as error:  # raised again by collect()
+                    self._results.put(error)
+                    continue
+                self._results.put((faces, (time.perf_counter() - started) * 1e3))
+        finally:
+            detector.close()
+
+    def submit(self, bgr: np.ndarray, time_s: float) -> None:
+        if not self._thread.is_alive():
+            raise RuntimeError("face detector thread is closed")
+        self._requests.put((bgr, time_s))
+
+    def collect(self) -> tuple[list[Face], float]:
+        """Faces of the oldest submitted frame and the ms its detection took."""
+        result = self._results.get()
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def detect(self, bgr: np.ndarray, time_s: float = 0.0) -> list[Face]:
+        """Synchronous: submit and collect one frame."""
+        self.submit(bgr, time_s)
+        return self.collect()[0]
+
+    def close(self) -> None:
+        """Stop the thread after the frames already submitted; the detector is closed in it."""
+        if self._thread.is_alive():
+            self._requests.put(None)
+            self._thread.join()

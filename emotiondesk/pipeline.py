@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import numpy as np
 
 from emotiondesk import __version__
 from emotiondesk.classification import EmotionClassifier
-from emotiondesk.detection import FaceDetector
+from emotiondesk.detection import DetectorThread
 from emotiondesk.preprocessing import DEFAULT_GEOMETRY, CropGeometry, face_crops
 from emotiondesk.sources import FrameSource, to_bgr
 from emotiondesk.tracking import FaceTracker
@@ -39,13 +41,21 @@ def config_for_source(config: PipelineConfig, kind: str, frame_count: int | None
     return config
 
 
+@dataclass
+class _InFlight:
+    """A frame handed to the detector thread, waiting for its faces."""
+
+    frame: Frame
+    image: np.ndarray | None  # BGR; None for an empty frame (nothing was submitted)
+
+
 class Pipeline:
-    """Owns the detector, classifier and tracker; create and use it in one thread, then `close()`."""
+    """Owns the detector (in its own thread), classifier and tracker; use it from one thread, then `close()`."""
 
     def __init__(self, config: PipelineConfig | None = None) -> None:
         self.config = config or PipelineConfig()
         self.classifier = EmotionClassifier(self.config.model)
-        self.detector = FaceDetector(self.config.detector, self.config.min_detection_confidence, self.config.video)
+        self.detector = DetectorThread(self.config.detector, self.config.min_detection_confidence, self.config.video)
         self.tracker = FaceTracker(
             max_missing_s=self.config.max_missing_s, smoothing_window=self.config.smoothing_window
         )
@@ -56,13 +66,53 @@ class Pipeline:
 
     def process(self, frame: Frame) -> FrameResult:
         """Run every stage on one frame; `timings_ms` holds each stage's time."""
-        timings: dict[str, float] = {}
+        return self._finish(self._start(frame))
+
+    def stream(self, frames: Iterable[Frame]) -> Iterator[tuple[Frame, FrameResult]]:
+        """`process` over a stream, in order, yielding (frame, result): frame N+1 is read and detected
+        (on a second core) while frame N is classified, tracked and handed to the caller.
+
+        If reading a frame fails, the frame already read is delivered before the error is raised.
+        """
+        frames = iter(frames)
+        in_flight: _InFlight | None = None
+        try:
+            while True:
+                try:
+                    frame = next(frames)
+                except StopIteration:
+                    break
+                except BaseException:
+                    if in_flight is not None:
+                        last, in_flight = in_flight, None
+                        yield last.frame, self._finish(last)
+                    raise
+                previous, in_flight = in_flight, self._start(frame)
+                if previous is not None:
+                    yield previous.frame, self._finish(previous)
+            if in_flight is not None:
+                last, in_flight = in_flight, None
+                yield last.frame, self._finish(last)
+        finally:
+            if in_flight is not None and in_flight.image is not None:  # stopped early: drop its detection
+                with contextlib.suppress(Exception):
+                    self.detector.collect()
+
+    def _start(self, frame: Frame) -> _InFlight:
+        """Hand the frame to the detector thread."""
         if frame.image is None or frame.image.size == 0:  # a source hiccup: nothing to see, nothing to record
-            return FrameResult(frame.index, frame.time_s, 0, 0, [], self.labels, {"total": 0.0})
-        start = time.perf_counter()
+            return _InFlight(frame, None)
         image = to_bgr(frame.image)
-        faces = self.detector.detect(image, frame.time_s)
-        after_detect = time.perf_counter()
+        self.detector.submit(image, frame.time_s)
+        return _InFlight(frame, image)
+
+    def _finish(self, in_flight: _InFlight) -> FrameResult:
+        """Collect the frame's faces, then crop, classify (one call for all faces) and track."""
+        frame, image = in_flight.frame, in_flight.image
+        if image is None:
+            return FrameResult(frame.index, frame.time_s, 0, 0, [], self.labels, {"total": 0.0})
+        faces, detect_ms = self.detector.collect()
+        start = time.perf_counter()
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         crops = face_crops(gray, faces, self.config.geometry)
         after_crop = time.perf_counter()
@@ -76,13 +126,13 @@ class Pipeline:
             for number, face in enumerate(faces, start=1):
                 face.face_id, face.smoothed = number, face.probabilities
         end = time.perf_counter()
-        timings.update(
-            detect=(after_detect - start) * 1e3,
-            crop=(after_crop - after_detect) * 1e3,
-            classify=(after_classify - after_crop) * 1e3,
-            track=(end - after_classify) * 1e3,
-            total=(end - start) * 1e3,
-        )
+        timings = {
+            "detect": detect_ms,
+            "crop": (after_crop - start) * 1e3,
+            "classify": (after_classify - after_crop) * 1e3,
+            "track": (end - after_classify) * 1e3,
+        }
+        timings["total"] = sum(timings.values())
         height, width = image.shape[:2]
         return FrameResult(frame.index, frame.time_s, width, height, faces, self.labels, timings)
 
