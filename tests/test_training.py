@@ -93,6 +93,11 @@ def test_train_evaluate_export_parity_contract(tmp_path):
     assert classifier.metadata["version"] == "9.9" and "validation_accuracy" in classifier.metadata
     probabilities = classifier.classify(np.random.default_rng(1).uniform(0, 255, (3, 1, 48, 48)).astype(np.float32))
     np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+    from training.compare import compare_architectures, compare_runs
+
+    table = compare_runs([run]).splitlines()
+    assert len(table) == 3 and table[2].startswith(f"| {run.name} | tiny |")
+    assert compare_architectures(["tiny"]).splitlines()[2].startswith("| tiny | ")
 
 
 def test_ferplus_fine_tune_from_fer2013_weights(tmp_path):

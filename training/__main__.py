@@ -73,9 +73,16 @@ def command_export(args: argparse.Namespace) -> int:
 
 
 def command_compare(args: argparse.Namespace) -> int:
-    from training.compare import compare_runs
+    from training.compare import compare_architectures, compare_runs
+    from training.models import ARCHITECTURES
 
-    print(compare_runs(args.runs))
+    if not args.runs and not args.architectures:
+        print("compare: give run folders and/or --architectures", file=sys.stderr)
+        return 2
+    if args.architectures:
+        print(compare_architectures([name for name in ARCHITECTURES if name != "tiny"]))
+    if args.runs:
+        print(compare_runs(args.runs))
     return 0
 
 
@@ -137,8 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
     card_parser.add_argument("--hardware", help="where it was trained (default: this machine)")
     card_parser.set_defaults(func=command_card)
 
-    compare_parser = sub.add_parser("compare", help="one table of runs")
-    compare_parser.add_argument("runs", type=Path, nargs="+")
+    compare_parser = sub.add_parser("compare", help="one table of runs (and/or of every architecture's cost)")
+    compare_parser.add_argument("runs", type=Path, nargs="*")
+    compare_parser.add_argument(
+        "--architectures", action="store_true", help="params, MMACs and CPU ms/face of every architecture, untrained"
+    )
     compare_parser.set_defaults(func=command_compare)
     return parser
 

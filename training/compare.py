@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 
-def cpu_ms_per_face(onnx_path: Path, repeats: int = 200) -> float:
-    """Median onnxruntime latency at batch 1 on one thread."""
+def cpu_ms_per_face(onnx_path: Path, repeats: int = 200, batch: int = 1) -> float:
+    """Median onnxruntime latency per face at `batch` faces per call, on one thread."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -18,14 +18,14 @@ def cpu_ms_per_face(onnx_path: Path, repeats: int = 200) -> float:
     options.inter_op_num_threads = 1
     session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
-    face = np.random.default_rng(0).uniform(0, 255, (1, 1, 48, 48)).astype(np.float32)
+    face = np.random.default_rng(0).uniform(0, 255, (batch, 1, 48, 48)).astype(np.float32)
     for _ in range(20):
         session.run(None, {name: face})
     timings = []
     for _ in range(repeats):
         start = time.perf_counter()
         session.run(None, {name: face})
-        timings.append((time.perf_counter() - start) * 1e3)
+        timings.append((time.perf_counter() - start) * 1e3 / batch)
     return float(np.median(timings))
 
 
@@ -37,13 +37,13 @@ def compare_runs(run_dirs: list[Path]) -> str:
     from training.train import load_checkpoint
 
     lines = [
-        "| run | architecture | params | MMACs | epochs | val accuracy | macro F1 | ms/face (1 thread) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| run | architecture | params | MMACs | epochs | val accuracy | macro F1 | ms/face batch 1 | batch 8 |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for run in run_dirs:
         checkpoint = run / "best.pt"
         if not checkpoint.exists():
-            lines.append(f"| {run.name} | (no best.pt) | | | | | | |")
+            lines.append(f"| {run.name} | (no best.pt) | | | | | | | |")
             continue
         model, state = load_checkpoint(checkpoint)
         report_path = run / "report.json"
@@ -51,10 +51,34 @@ def compare_runs(run_dirs: list[Path]) -> str:
         history = json.loads((run / "history.json").read_text()) if (run / "history.json").exists() else []
         onnx_path = Path(tempfile.mkdtemp()) / f"{run.name}.onnx"
         export_model(model, state["config"]["class_names"], onnx_path, {})
-        latency = cpu_ms_per_face(onnx_path)
+        latency = [cpu_ms_per_face(onnx_path, batch=batch) for batch in (1, 8)]
         lines.append(
             f"| {run.name} | {state['config']['architecture']} | {count_parameters(model.net):,} | "
             f"{count_mflops(model.net):.1f} | {len(history)} | {state['val_accuracy']:.4f} | "
-            f"{macro_f1:.4f} | {latency:.3f} |"
+            f"{macro_f1:.4f} | {latency[0]:.3f} | {latency[1]:.3f} |"
+        )
+    return "\n".join(lines)
+
+
+def compare_architectures(names: list[str]) -> str:
+    """Cost of each architecture, untrained: params, MMACs and deployed CPU latency (same ONNX contract)."""
+    import tempfile
+
+    from training.export import export_model
+    from training.graph import EmotionNet
+    from training.models import build_model, count_mflops, count_parameters
+
+    lines = [
+        "| architecture | params | MMACs | ms/face batch 1 | ms/face batch 8 |",
+        "|---|---|---|---|---|",
+    ]
+    folder = Path(tempfile.mkdtemp())
+    for name in names:
+        net = build_model(name, 7)
+        onnx_path = folder / f"{name}.onnx"
+        export_model(EmotionNet(net), [str(i) for i in range(7)], onnx_path, {})
+        latency = [cpu_ms_per_face(onnx_path, batch=batch) for batch in (1, 8)]
+        lines.append(
+            f"| {name} | {count_parameters(net):,} | {count_mflops(net):.1f} | {latency[0]:.3f} | {latency[1]:.3f} |"
         )
     return "\n".join(lines)
