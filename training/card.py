@@ -59,7 +59,12 @@ def write_card(run_dir: Path, model_path: Path, command: str, training_hardware:
         f"frequency^-{config['balance_power']}, augmentation: shift/scale/rotation ±12°, flip, gamma, "
         f"contrast, random erasing p={config['erasing_probability']}"
         + (f", initialised from `{config['init']}`" if config.get("init") else "")
-        + (f", distilled from `{config['teacher']}`" if config.get("teacher") else "")
+        + (
+            f", distilled from `{config['teacher']}` (weight {config['distill_weight']}, "
+            f"temperature {config['distill_temperature']})"
+            if config.get("teacher")
+            else ""
+        )
         + f", seed {config['seed']}.",
         f"- **Hardware and time**: {training_hardware}; {history[-1]['seconds'] / 60:.0f} min of training.",
         "",
