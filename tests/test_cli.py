@@ -147,6 +147,8 @@ def test_sigint_leaves_a_valid_csv(tmp_path, face_image):
         cwd=ROOT,
         stderr=subprocess.PIPE,
         text=True,
+        # a runner started in the background (`cmd &`) passes SIGINT on as ignored; give the child Ctrl+C back
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and (not out_csv.exists() or len(out_csv.read_text().splitlines()) < 5):
