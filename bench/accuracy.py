@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from training.compare import ms_per_face, one_thread_session  # noqa: E402
 from training.data import FER2013_LABELS, load_dataset  # noqa: E402
 from training.evaluate import classification_metrics  # noqa: E402
 
@@ -82,30 +82,6 @@ def parameter_count(path: Path) -> int:
     return int(sum(np.prod(t.dims) for t in model.graph.initializer))
 
 
-def session(path: Path):
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
-def latency_ms(runner, sample: np.ndarray, batch: int, repeats: int) -> float:
-    """Median milliseconds per face over `repeats` calls at `batch` faces a call."""
-    name = runner.get_inputs()[0].name
-    inputs = np.repeat(sample[:1], batch, axis=0)
-    for _ in range(10):
-        runner.run(None, {name: inputs})
-    timings = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        runner.run(None, {name: inputs})
-        timings.append((time.perf_counter() - start) * 1e3 / batch)
-    return float(np.median(timings))
-
-
 def contenders(peers_dir: Path, models: list[Path]) -> list[Contender]:
     found = [Contender(f"emotiondesk {m.stem}", m, emotiondesk_input, model_labels(m)) for m in models if m.exists()]
     manifest_path = peers_dir / "MANIFEST.json"
@@ -147,7 +123,7 @@ def main() -> int:
         return 2
     rows, recalls = [], []
     for contender in contenders(args.peers, args.models):
-        runner = session(contender.path)
+        runner = one_thread_session(contender.path)
         name = runner.get_inputs()[0].name
         outputs = []
         for start in range(0, len(dataset), 256):
@@ -163,8 +139,8 @@ def main() -> int:
                 metrics["accuracy"],
                 metrics["macro_f1"],
                 parameter_count(contender.path),
-                latency_ms(runner, sample, 1, args.repeats),
-                latency_ms(runner, sample, 8, args.repeats // 2),
+                ms_per_face(runner, sample, 1, args.repeats),
+                ms_per_face(runner, sample, 8, args.repeats // 2),
             )
         )
         recalls.append((contender.name, [metrics["per_class"][c]["recall"] for c in FER2013_LABELS]))

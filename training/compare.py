@@ -9,24 +9,35 @@ from pathlib import Path
 import numpy as np
 
 
-def cpu_ms_per_face(onnx_path: Path, repeats: int = 200, batch: int = 1) -> float:
-    """Median onnxruntime latency per face at `batch` faces per call, on one thread."""
+def one_thread_session(onnx_path: Path):
+    """An onnxruntime CPU session on one thread: how the app runs its model, and how latency is measured."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
-    session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+
+
+def ms_per_face(session, sample: np.ndarray, batch: int, repeats: int = 200) -> float:
+    """Median milliseconds per face over `repeats` calls of `batch` copies of `sample[0]` (after 20 warm-ups)."""
     name = session.get_inputs()[0].name
-    face = np.random.default_rng(0).uniform(0, 255, (batch, 1, 48, 48)).astype(np.float32)
+    inputs = np.repeat(sample[:1], batch, axis=0)
     for _ in range(20):
-        session.run(None, {name: face})
+        session.run(None, {name: inputs})
     timings = []
     for _ in range(repeats):
         start = time.perf_counter()
-        session.run(None, {name: face})
+        session.run(None, {name: inputs})
         timings.append((time.perf_counter() - start) * 1e3 / batch)
     return float(np.median(timings))
+
+
+def cpu_ms_per_face(onnx_path: Path, repeats: int = 200, batch: int = 1) -> float:
+    """Median latency per face of a contract model (random 0–255 faces) at `batch` faces per call, one thread."""
+    face = np.random.default_rng(0).uniform(0, 255, (1, 1, 48, 48)).astype(np.float32)
+    return ms_per_face(one_thread_session(onnx_path), face, batch, repeats)
 
 
 def compare_runs(run_dirs: list[Path]) -> str:
