@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from emotiondesk.errors import ModelError
@@ -10,11 +11,21 @@ DETECTOR_MODELS = {
     "short": "face_detection_short_range.tflite",
     "full": "face_detection_full_range_sparse.tflite",
 }
+
+
+@dataclass(frozen=True)
+class BundledModel:
+    """An emotion model shipped in `assets/models`, by the name `--model` and Settings use for it."""
+
+    file: str
+    title: str
+
+
 EMOTION_MODELS = {
-    "fer2013": "emotion_fer2013.onnx",  # the default: 7 FER2013 classes
-    "ferplus": "emotion_ferplus.onnx",  # 8 FER+ classes (adds contempt)
+    "fer2013": BundledModel("emotion_fer2013.onnx", "FER2013, 7 emotions (default)"),
+    "ferplus": BundledModel("emotion_ferplus.onnx", "FER+, 8 emotions incl. contempt"),
 }
-DEFAULT_EMOTION_MODEL = EMOTION_MODELS["fer2013"]
+DEFAULT_EMOTION_MODEL = "fer2013"
 
 
 def models_dir() -> Path:
@@ -37,12 +48,8 @@ def detector_model_path(model: str | Path) -> Path:
 
 def emotion_model_path(model: str | Path | None = None) -> Path:
     """A bundled model's name (see EMOTION_MODELS), an ONNX path, or None for the bundled default."""
-    if not model:
-        path = models_dir() / DEFAULT_EMOTION_MODEL
-    elif str(model) in EMOTION_MODELS:
-        path = models_dir() / EMOTION_MODELS[str(model)]
-    else:
-        path = Path(model).expanduser()
+    name = str(model) if model else DEFAULT_EMOTION_MODEL
+    path = models_dir() / EMOTION_MODELS[name].file if name in EMOTION_MODELS else Path(name).expanduser()
     if not path.is_file():
         raise ModelError(f"{path}: emotion model not found")
     return path

@@ -8,12 +8,14 @@ import sys
 from pathlib import Path
 
 from emotiondesk import __version__
-from emotiondesk.assets import EMOTION_MODELS
+from emotiondesk.assets import DEFAULT_EMOTION_MODEL, EMOTION_MODELS
 from emotiondesk.errors import EmotionDeskError
 
 EXIT_USAGE_OR_INPUT = 2
 EXIT_INTERRUPTED = 130
-MODEL_HELP = f"emotion model: {' | '.join(EMOTION_MODELS)} (bundled; default fer2013) or a contract .onnx path"
+MODEL_HELP = (
+    f"emotion model: {' | '.join(EMOTION_MODELS)} (bundled; default {DEFAULT_EMOTION_MODEL}) or a contract .onnx path"
+)
 
 
 def fail(message: str) -> int:

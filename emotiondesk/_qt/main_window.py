@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from emotiondesk import __version__
 from emotiondesk._qt.summary import SessionSummaryDialog
 from emotiondesk._qt.widgets import EmotionTimeline, ProbabilityBars, VideoView
+from emotiondesk.assets import DEFAULT_EMOTION_MODEL, EMOTION_MODELS
 from emotiondesk.errors import EmotionDeskError
 from emotiondesk.pipeline import PipelineConfig
 from emotiondesk.recording import sidecar_path
@@ -73,21 +74,15 @@ def timestamped_name(prefix: str = "session") -> str:
     return f"{prefix}-{datetime.now().strftime('%Y%m%d-%H%M%S')}.csv"
 
 
-MODEL_CHOICES = {  # bundled emotion models (emotiondesk.assets.EMOTION_MODELS) as the Settings dialog names them
-    "fer2013": "FER2013, 7 emotions (default)",
-    "ferplus": "FER+, 8 emotions incl. contempt",
-}
-
-
 class SettingsDialog(QDialog):
     def __init__(self, config: PipelineConfig, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         form = QFormLayout(self)
         self.model = QComboBox()
-        for name, description in MODEL_CHOICES.items():
-            self.model.addItem(description, name)
-        current = config.model or "fer2013"
+        for name, bundled in EMOTION_MODELS.items():
+            self.model.addItem(bundled.title, name)
+        current = config.model or DEFAULT_EMOTION_MODEL
         if self.model.findData(current) < 0:  # a model file given on the command line
             self.model.addItem(f"Custom: {Path(current).name}", current)
         self.model.setCurrentIndex(self.model.findData(current))
@@ -128,7 +123,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings or QSettings("emotiondesk", "emotiondesk")
         self.config = PipelineConfig(
-            model=model or str(self.settings.value("model", "fer2013")),
+            model=model or str(self.settings.value("model", DEFAULT_EMOTION_MODEL)),
             detector=str(self.settings.value("detector", "short")),
             min_detection_confidence=float(self.settings.value("min_confidence", 0.5)),
             smoothing_window=int(self.settings.value("smoothing", 5)),
@@ -549,7 +544,7 @@ class MainWindow(QMainWindow):
     def apply_settings(self, dialog: SettingsDialog) -> None:
         """Take the dialog's choices, remember them, and restart the current source with them."""
         dialog.apply_to(self.config)
-        if self.config.model in MODEL_CHOICES:  # a custom file is for this session only
+        if self.config.model in EMOTION_MODELS:  # a custom file is for this session only
             self.settings.setValue("model", self.config.model)
         self.settings.setValue("detector", self.config.detector)
         self.settings.setValue("min_confidence", self.config.min_detection_confidence)
