@@ -132,3 +132,32 @@ def test_settings_switch_to_the_ferplus_model_and_remember_it(qtbot, window, cli
     reopened = MainWindow(settings=window.settings)
     qtbot.addWidget(reopened)
     assert reopened.config.model == "ferplus"
+
+
+def test_reopening_the_source_never_clears_the_faces_list_inside_its_own_signal(qtbot, window, clip_three_faces):
+    """F5 / Retry / Settings ▸ OK with a current row in the Faces list used to abort (clear() re-entered through
+    currentItemChanged → _select_face → _update_faces → clear())."""
+    window.open_source(str(clip_three_faces))
+    wait_for_frames(qtbot, window, 3)
+    qtbot.waitUntil(lambda: window.faces_list.count() >= 2, timeout=10000)
+    real_clear, depth, nested = window.faces_list.clear, [0], []
+
+    def guarded_clear() -> None:
+        if depth[0]:
+            nested.append(True)  # re-entered: record it and skip the inner clear that corrupts the heap
+            return
+        depth[0] += 1
+        try:
+            real_clear()
+        finally:
+            depth[0] -= 1
+
+    window.faces_list.clear = guarded_clear
+    window.faces_list.setFocus()
+    for attempt in range(6):
+        qtbot.waitUntil(lambda: window.faces_list.count() >= 1, timeout=10000)
+        window.faces_list.setCurrentRow(attempt % window.faces_list.count())
+        window.retry_source()
+        wait_for_frames(qtbot, window, 1)
+    assert not nested
+    assert window.faces_list.count() >= 1

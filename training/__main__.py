@@ -8,6 +8,8 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
+from training.recipe import add_recipe_parser
+
 DEFAULT_SPLITS = {"train": "Training", "val": "PublicTest"}
 
 
@@ -93,6 +95,15 @@ def command_card(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_pack(args: argparse.Namespace) -> int:
+    from training.data import load_fer2013, write_pack
+
+    raw = load_fer2013(args.data, args.ferplus)
+    size = write_pack(raw, args.output)
+    print(f"{args.output}: {len(raw.images)} faces, {size / 1e6:.1f} MB (lossless, verified)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m training", description="Train, evaluate and export emotiondesk models."
@@ -104,18 +115,22 @@ def build_parser() -> argparse.ArgumentParser:
     train_parser.add_argument("--out", type=Path, required=True, help="run folder")
     train_parser.add_argument("--arch", dest="architecture", default="desknet-s")
     train_parser.add_argument("--epochs", type=int)
+    train_parser.add_argument(
+        "--minutes", type=float, help="fit the schedule to this many minutes of training instead of --epochs"
+    )
+    train_parser.add_argument("--optimizer", choices=["adamw", "sgd"])
     train_parser.add_argument("--batch-size", type=int)
     train_parser.add_argument("--lr", dest="learning_rate", type=float)
     train_parser.add_argument("--weight-decay", type=float)
     train_parser.add_argument("--balance-power", type=float)
     train_parser.add_argument("--label-smoothing", type=float)
     train_parser.add_argument("--mixup-alpha", type=float)
-    train_parser.add_argument("--patience", type=int)
+    train_parser.add_argument("--patience", type=int, help="early stop after this many epochs without gain (0 = off)")
     train_parser.add_argument("--seed", type=int)
     train_parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     train_parser.add_argument("--threads", type=int, help="CPU threads for torch")
     train_parser.add_argument("--max-minutes", type=float, help="checkpoint and stop after this long")
-    train_parser.add_argument("--teacher", help="checkpoint to distil from")
+    train_parser.add_argument("--teacher", help="checkpoint(s) to distil from; several, comma-separated, = ensemble")
     train_parser.add_argument("--init", help="start from this checkpoint's weights (matching layers)")
     train_parser.add_argument("--limit", type=int, help="use only the first N faces of each split (smoke runs)")
     train_parser.add_argument("--fresh", action="store_true", help="ignore OUT/last.pt")
@@ -143,6 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
     card_parser.add_argument("--command", required=True, help="the exact command that reproduces the run")
     card_parser.add_argument("--hardware", help="where it was trained (default: this machine)")
     card_parser.set_defaults(func=command_card)
+
+    pack_parser = sub.add_parser("pack", help="compact lossless copy of the CSV (+ votes, flags) for a GPU machine")
+    pack_parser.add_argument("--data", type=Path, required=True, help="fer2013.csv(.gz/.xz)")
+    pack_parser.add_argument("--ferplus", type=Path, help="FER+ fer2013new.csv")
+    pack_parser.add_argument("output", type=Path, help="the .npz pack to write")
+    pack_parser.set_defaults(func=command_pack)
+
+    add_recipe_parser(sub)
 
     compare_parser = sub.add_parser("compare", help="one table of runs (and/or of every architecture's cost)")
     compare_parser.add_argument("runs", type=Path, nargs="*")

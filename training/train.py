@@ -23,7 +23,9 @@ from training.models import build_model
 class TrainConfig:
     architecture: str = "desknet-s"
     epochs: int = 30
+    minutes: float = 0.0  # > 0: the schedule spans this many minutes of training instead of `epochs` (GPU leases)
     batch_size: int = 128
+    optimizer: str = "adamw"  # adamw | sgd (Nesterov, momentum 0.9: the big teachers)
     learning_rate: float = 3e-3
     weight_decay: float = 5e-4
     label_smoothing: float = 0.1
@@ -35,7 +37,7 @@ class TrainConfig:
     device: str = "auto"
     threads: int = 0
     max_minutes: float = 0.0  # stop (checkpointed, resumable) after this long; 0 = no limit
-    teacher: str = ""  # checkpoint of a bigger model to distil from
+    teacher: str = ""  # checkpoint(s) of bigger models to distil from, comma-separated (an ensemble)
     init: str = ""  # start from this checkpoint's weights (layers whose shapes match; e.g. FER2013 → FER+)
     distill_weight: float = 0.7
     distill_temperature: float = 4.0
@@ -53,6 +55,31 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def one_cycle_factor(progress: float, warmup: float = 0.15) -> float:
+    """Learning-rate multiplier at `progress` (0–1) of the run: the one-cycle shape of torch's OneCycleLR
+    (cosine warm-up from 1/25 of the peak, cosine annealing to 1/250000 of it)."""
+    start, end = 1 / 25, 1 / 25 / 1e4
+    progress = min(max(progress, 0.0), 1.0)
+    if progress < warmup:
+        return start + (1 - start) * (1 - math.cos(math.pi * progress / warmup)) / 2
+    rest = (progress - warmup) / (1 - warmup)
+    return end + (1 - end) * (1 + math.cos(math.pi * rest)) / 2
+
+
+# Test-time views: (dx, dy) pixel shifts, each also mirrored. 10 views = Khaireddin & Chen's 10-crop at 48×48.
+TTA_SHIFTS = {1: [(0, 0)], 2: [(0, 0)], 10: [(0, 0), (-2, 0), (2, 0), (0, -2), (0, 2)]}
+
+
+def shifted(batch: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
+    """The batch moved by (dx, dy) pixels, edges replicated (a 48×48 "crop" of a padded face)."""
+    if dx == 0 and dy == 0:
+        return batch
+    pad = max(abs(dx), abs(dy))
+    padded = F.pad(batch, (pad, pad, pad, pad), mode="replicate")
+    height, width = batch.shape[2:]
+    return padded[:, :, pad - dy : pad - dy + height, pad - dx : pad - dx + width]
 
 
 def augment(batch: torch.Tensor, erasing_probability: float) -> torch.Tensor:
@@ -112,18 +139,35 @@ def soft_cross_entropy(
 
 @torch.no_grad()
 def predict_probabilities(
-    model: EmotionNet, images: np.ndarray, device: torch.device, batch_size: int = 512, flip_tta: bool = False
+    model: EmotionNet | list[EmotionNet],
+    images: np.ndarray,
+    device: torch.device,
+    batch_size: int = 512,
+    flip_tta: bool = False,
+    views: int = 1,
 ) -> np.ndarray:
-    """Probabilities for uint8 faces [N,48,48], optionally averaged with the mirrored face."""
-    model.eval()
-    previous = model.flip_tta
-    model.flip_tta = flip_tta
+    """Probabilities for uint8 faces [N,48,48], averaged over `views` (1, 2 = + mirror, 10 = 5 shifts × mirror)
+    and over the models when given an ensemble."""
+    models = model if isinstance(model, list) else [model]
+    views = 2 if flip_tta and views == 1 else views
+    if views not in TTA_SHIFTS:
+        raise ValueError(f"views must be one of {sorted(TTA_SHIFTS)}, not {views}")
+    for member in models:
+        member.eval()
     outputs = []
     for start in range(0, len(images), batch_size):
-        batch = torch.from_numpy(images[start : start + batch_size]).float().unsqueeze(1).to(device)
-        outputs.append(model.probabilities(batch).float().cpu().numpy())
-    model.flip_tta = previous
-    return np.concatenate(outputs) if outputs else np.zeros((0, len(model.net.state_dict())), np.float32)
+        batch = torch.from_numpy(images[start : start + batch_size]).to(device).float().unsqueeze(1)
+        total = 0
+        for member in models:
+            for dx, dy in TTA_SHIFTS[views]:
+                view = shifted(batch, dx, dy)
+                total = total + torch.softmax(member(view).float(), dim=1)
+                if views > 1:
+                    total = total + torch.softmax(member(torch.flip(view, dims=[3])).float(), dim=1)
+        outputs.append((total / (len(models) * views)).cpu().numpy())
+    if not outputs:
+        return np.zeros((0, 0), np.float32)
+    return np.concatenate(outputs)
 
 
 def load_checkpoint(path: Path, device: torch.device | str = "cpu") -> tuple[EmotionNet, dict]:
@@ -135,101 +179,153 @@ def load_checkpoint(path: Path, device: torch.device | str = "cpu") -> tuple[Emo
     return model.to(device), state
 
 
+def load_teachers(paths: str, device: torch.device) -> list[EmotionNet]:
+    """The frozen teacher ensemble named by a comma-separated list of checkpoints."""
+    teachers = []
+    for path in filter(None, (p.strip() for p in paths.split(","))):
+        teacher, _ = load_checkpoint(Path(path), device)
+        if device.type == "cuda":
+            teacher = teacher.to(memory_format=torch.channels_last)
+        teachers.append(teacher.eval().requires_grad_(False))
+    return teachers
+
+
+def distillation_loss(logits: torch.Tensor, teacher_probabilities: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Hinton's KL term between softened student and (ensemble-averaged) teacher outputs, scaled by T²."""
+    log_student = F.log_softmax(logits.float() / temperature, 1)
+    return F.kl_div(log_student, teacher_probabilities, reduction="batchmean") * temperature * temperature
+
+
+def make_optimizer(config: TrainConfig, model: torch.nn.Module, device: torch.device) -> torch.optim.Optimizer:
+    fused = {"fused": True} if device.type == "cuda" else {}
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(
+            model.parameters(), lr=config.learning_rate, momentum=0.9, nesterov=True,
+            weight_decay=config.weight_decay, **fused,
+        )
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(
+            model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay, **fused
+        )
+    raise ValueError(f"optimizer must be adamw or sgd, not {config.optimizer!r}")
+
+
 def train(
     config: TrainConfig, train_set: FaceDataset, val_set: FaceDataset, run_dir: Path, resume: bool = True
 ) -> dict:
-    """Train into `run_dir` (last.pt, best.pt, history.json); resumes from last.pt when present."""
+    """Train into `run_dir` (last.pt, best.pt, history.json); resumes from last.pt when present.
+
+    The one-cycle schedule spans `config.epochs`, or `config.minutes` of training when that is set (so a run
+    fits a GPU lease whatever the machine's speed). On CUDA the faces stay on the GPU, which also augments
+    them, and the model runs channels-last under bf16 autocast.
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
     seed_everything(config.seed)
     if config.threads:
         torch.set_num_threads(config.threads)
     device = pick_device(config.device)
+    on_gpu = device.type == "cuda"
+    if on_gpu:
+        torch.backends.cudnn.benchmark = True
     config.class_names = list(train_set.class_names)
     model = EmotionNet(build_model(config.architecture, len(config.class_names))).to(device)
+    if on_gpu:
+        model = model.to(memory_format=torch.channels_last)
     if config.init and not (resume and (run_dir / "last.pt").exists()):
         initial = torch.load(config.init, map_location=device, weights_only=False)["model"]
         own = model.state_dict()
         matching = {k: v for k, v in initial.items() if k in own and own[k].shape == v.shape}
         model.load_state_dict(matching, strict=False)
         print(f"initialised {len(matching)}/{len(own)} tensors from {config.init}")
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    optimizer = make_optimizer(config, model, device)
     steps_per_epoch = math.ceil(len(train_set) / config.batch_size)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=config.learning_rate, total_steps=config.epochs * steps_per_epoch, pct_start=0.15
-    )
+    total_steps = config.epochs * steps_per_epoch
+    budget_seconds = config.minutes * 60
     history: list[dict] = []
-    best_accuracy, start_epoch, stale_epochs = -1.0, 0, 0
+    best_accuracy, start_epoch, stale_epochs, step, trained_seconds = -1.0, 0, 0, 0, 0.0
     last_path, best_path = run_dir / "last.pt", run_dir / "best.pt"
     if resume and last_path.exists():
         state = torch.load(last_path, map_location=device, weights_only=False)
-        if state["config"]["epochs"] != config.epochs or state["config"]["architecture"] != config.architecture:
+        previous = state["config"]
+        same = all(previous.get(key) == getattr(config, key) for key in ("architecture", "epochs", "minutes"))
+        if not same:
             raise ValueError(
-                f"{last_path}: started as {state['config']['architecture']} for "
-                f"{state['config']['epochs']} epochs; resume with the same --arch/--epochs or use --fresh"
+                f"{last_path}: started as {previous['architecture']} for {previous['epochs']} epochs / "
+                f"{previous.get('minutes', 0)} minutes; resume with the same --arch/--epochs/--minutes or use --fresh"
             )
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
         history, best_accuracy = state["history"], state["best_accuracy"]
         start_epoch, stale_epochs = state["epoch"] + 1, state["stale_epochs"]
+        step, trained_seconds = state.get("step", start_epoch * steps_per_epoch), state.get("trained_seconds", 0.0)
         torch.set_rng_state(state["rng"])
         print(f"resuming {run_dir} at epoch {start_epoch + 1}")
-    teacher = None
-    if config.teacher:
-        teacher, _ = load_checkpoint(Path(config.teacher), device)
-        teacher.eval()
+
+    def progress() -> float:
+        if budget_seconds > 0:
+            return (trained_seconds + time.monotonic() - session_start) / budget_seconds
+        return step / max(total_steps, 1)
+
+    teachers = load_teachers(config.teacher, device) if config.teacher else []
     weights = class_weights(train_set, config.balance_power).to(device)
-    images = torch.from_numpy(train_set.images).float().unsqueeze(1)
+    images = torch.from_numpy(train_set.images).unsqueeze(1)  # uint8; on the GPU when there is one
     targets = torch.from_numpy(train_set.targets)
-    use_amp = device.type == "cuda"
+    if on_gpu:
+        images, targets = images.to(device), targets.to(device)
     started = time.monotonic()
+    session_start = started
     stopped_for_time = False
-    for epoch in range(start_epoch, config.epochs):
+    epoch = start_epoch
+    while (progress() < 1) if budget_seconds > 0 else (epoch < config.epochs):
         model.train()
-        order = torch.randperm(len(train_set))
-        total_loss, seen = 0.0, 0
-        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{config.epochs}", leave=False, mininterval=2)
-        for step in bar:
-            index = order[step * config.batch_size : (step + 1) * config.batch_size]
-            batch = augment(images[index].to(device), config.erasing_probability)
+        order = torch.randperm(len(train_set), device=images.device)
+        total_loss = torch.zeros((), device=device)
+        seen = 0
+        planned = f"{config.epochs}" if budget_seconds <= 0 else f"{config.minutes:g} min"
+        description = f"epoch {epoch + 1}/{planned}"
+        bar = tqdm(range(steps_per_epoch), desc=description, leave=False, mininterval=2, disable=None)
+        for batch_index in bar:
+            done = progress()
+            if budget_seconds > 0 and done >= 1 and batch_index > 0:
+                break  # the time budget is spent: end the epoch here and evaluate
+            factor = one_cycle_factor(done)
+            for group in optimizer.param_groups:
+                group["lr"] = config.learning_rate * factor
+            index = order[batch_index * config.batch_size : (batch_index + 1) * config.batch_size]
+            batch = augment(images[index].to(device).float(), config.erasing_probability)
             batch_targets = targets[index].to(device)
             if config.mixup_alpha > 0:
                 lam = float(np.random.beta(config.mixup_alpha, config.mixup_alpha))
                 perm = torch.randperm(len(index), device=device)
                 batch = lam * batch + (1 - lam) * batch[perm]
                 batch_targets = lam * batch_targets + (1 - lam) * batch_targets[perm]
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+            if on_gpu:
+                batch = batch.contiguous(memory_format=torch.channels_last)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=on_gpu):
                 logits = model(batch)
                 loss = soft_cross_entropy(logits.float(), batch_targets, weights, config.label_smoothing)
-                if teacher is not None:
-                    with torch.no_grad():
-                        teacher_logits = teacher(batch).float()
+                if teachers:
                     t = config.distill_temperature
-                    distill = (
-                        F.kl_div(
-                            F.log_softmax(logits.float() / t, 1),
-                            F.softmax(teacher_logits / t, 1),
-                            reduction="batchmean",
-                        )
-                        * t
-                        * t
-                    )
+                    with torch.no_grad():
+                        soft = sum(torch.softmax(teacher(batch).float() / t, 1) for teacher in teachers)
+                    distill = distillation_loss(logits, soft / len(teachers), t)
                     loss = (1 - config.distill_weight) * loss + config.distill_weight * distill
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            scheduler.step()
-            total_loss += loss.item() * len(index)
+            step += 1
+            total_loss += loss.detach() * len(index)
             seen += len(index)
-            bar.set_postfix(loss=f"{total_loss / seen:.3f}")
+            if batch_index % 50 == 0:
+                bar.set_postfix(loss=f"{total_loss.item() / seen:.3f}")
         probabilities = predict_probabilities(model, val_set.images, device)
         accuracy = float((probabilities.argmax(1) == val_set.labels).mean())
         record = {
             "epoch": epoch + 1,
-            "train_loss": total_loss / max(seen, 1),
+            "train_loss": total_loss.item() / max(seen, 1),
             "val_accuracy": accuracy,
-            "lr": scheduler.get_last_lr()[0],
-            "seconds": time.monotonic() - started,
+            "lr": optimizer.param_groups[0]["lr"],
+            "seconds": trained_seconds + time.monotonic() - session_start,
         }
         history.append(record)
         improved = accuracy > best_accuracy
@@ -245,10 +341,11 @@ def train(
             {
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
                 "history": history,
                 "best_accuracy": best_accuracy,
                 "epoch": epoch,
+                "step": step,
+                "trained_seconds": record["seconds"],
                 "stale_epochs": stale_epochs,
                 "rng": torch.get_rng_state(),
                 "config": asdict(config),
@@ -258,13 +355,16 @@ def train(
         (run_dir / "history.json").write_text(json.dumps(history, indent=1))
         print(
             f"epoch {epoch + 1}: loss {record['train_loss']:.4f}  val acc {accuracy:.4f}"
-            f"{'  (best)' if improved else ''}",
+            f"{'  (best)' if improved else ''}  [{record['seconds'] / 60:.1f} min]",
             flush=True,
         )
-        if stale_epochs >= config.patience:
+        epoch += 1
+        if config.patience and stale_epochs >= config.patience:
             print(f"early stop: no improvement for {config.patience} epochs")
             break
-        if config.max_minutes and (time.monotonic() - started) / 60 > config.max_minutes and epoch + 1 < config.epochs:
+        out_of_time = config.max_minutes and (time.monotonic() - started) / 60 > config.max_minutes
+        unfinished = progress() < 1 if budget_seconds > 0 else epoch < config.epochs
+        if out_of_time and unfinished:
             print(f"time budget of {config.max_minutes} min spent; run again with the same --out to resume")
             stopped_for_time = True
             break

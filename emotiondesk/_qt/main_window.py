@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtCore import QSettings, QSignalBlocker, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -275,7 +275,7 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         self.video.clear(f"Opening {spec}…")
         self.timeline.clear_samples()
-        self.faces_list.clear()
+        self._clear_faces()
         worker = PipelineWorker(self.source_spec, self.config, realtime=self.realtime, loop=self.loop)
         worker.frame_ready.connect(self.on_frame)
         worker.source_opened.connect(self.on_source_opened)
@@ -392,9 +392,15 @@ class MainWindow(QMainWindow):
         if worker is not None:
             worker.frame_taken()
 
+    def _clear_faces(self) -> None:
+        """Empty the faces list without emitting currentItemChanged (its slot must never run mid-rebuild)."""
+        with QSignalBlocker(self.faces_list):
+            self.faces_list.clear()
+
     def _update_faces(self, result: FrameResult) -> None:
+        """Rebuild the faces list from a frame, signals blocked, then show the chosen face's bars."""
         faces = sorted(result.faces, key=lambda f: f.face_id)
-        self.faces_list.blockSignals(True)
+        blocker = QSignalBlocker(self.faces_list)
         self.faces_list.clear()
         for face in faces:
             probabilities = face.smoothed_or_raw
@@ -405,16 +411,22 @@ class MainWindow(QMainWindow):
             self.faces_list.addItem(item)
             if face.face_id == self.selected_face_id:
                 self.faces_list.setCurrentItem(item)
-        self.faces_list.blockSignals(False)
+        blocker.unblock()
+        self._show_selected_bars(result)
+
+    def _show_selected_bars(self, result: FrameResult) -> None:
+        faces = result.faces
         chosen = next((f for f in faces if f.face_id == self.selected_face_id), None)
         if chosen is None and faces:
             chosen = max(faces, key=lambda f: f.box.area)  # default: the largest face
         self.bars.set_face(result.labels, chosen)
 
+    @Slot(QListWidgetItem, QListWidgetItem)
     def _select_face(self, current: QListWidgetItem | None, _previous=None) -> None:
+        """The user picked a face: remember it and show its bars. Never rebuilds the list that called it."""
         self.selected_face_id = current.data(Qt.ItemDataRole.UserRole) if current is not None else None
         if self.last_result is not None:
-            self._update_faces(self.last_result)
+            self._show_selected_bars(self.last_result)
 
     @Slot()
     def _refresh_timeline(self) -> None:
