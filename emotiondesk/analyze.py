@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from emotiondesk.drawing import draw_result
 from emotiondesk.errors import EmotionDeskError, RecordingError
-from emotiondesk.pipeline import Pipeline, PipelineConfig, RunSummary, annotated_writer, config_for_source
+from emotiondesk.pipeline import Pipeline, PipelineConfig, RunSummary, config_for_source
 from emotiondesk.recording import CsvRecorder
+from emotiondesk.sinks import AnnotatedVideoSink, RunStatus, Sink
 from emotiondesk.sources import FrameSource, open_source
 from emotiondesk.types import FrameResult
 
@@ -21,6 +21,13 @@ class AnalyzeOutcome:
     summary: RunSummary
     interrupted: bool = False
     error: EmotionDeskError | None = None
+    frames_in_source: int | None = None
+
+    def status(self) -> RunStatus:
+        """How the run ended, for the sinks' records."""
+        state = "error" if self.error else "interrupted" if self.interrupted else "finished"
+        error = str(self.error) if self.error else None
+        return RunStatus(state, self.summary.frames, self.frames_in_source, error, self.summary.as_dict())
 
 
 def analyze(
@@ -31,25 +38,35 @@ def analyze(
     progress: bool = True,
     max_frames: int | None = None,
     on_result: Callable[[FrameResult], None] | None = None,
+    extra_sinks: Callable[[Pipeline, FrameSource], list[Sink]] | None = None,
 ) -> AnalyzeOutcome:
-    """Run the pipeline over a source. Errors while opening raise; errors mid-run end the run cleanly,
-    keep everything written so far, and are returned in `AnalyzeOutcome.error`."""
+    """Run the pipeline over a source into its sinks (CSV + sidecar, annotated video, any `extra_sinks`).
+
+    Errors while opening raise; errors mid-run end the run cleanly, keep everything written so far, and are
+    returned in `AnalyzeOutcome.error`; every sink is closed with the run's true status."""
     source = open_source(source_spec)
     config = config_for_source(config, source.kind, source.frame_count)
-    recorder = None
+    sinks: list[Sink] = []
     summary = RunSummary()
-    outcome = AnalyzeOutcome(summary)
+    outcome = AnalyzeOutcome(summary, frames_in_source=source.frame_count)
     try:
         with Pipeline(config) as pipeline:
             if csv_path is not None:
                 metadata = pipeline.session_metadata(source, str(source_spec))
-                recorder = CsvRecorder(csv_path, pipeline.labels, metadata)
-            outcome = _run(source, pipeline, recorder, annotated_path, progress, max_frames, on_result, summary)
+                sinks.append(CsvRecorder(csv_path, pipeline.labels, metadata))
+            if annotated_path is not None:
+                sinks.append(AnnotatedVideoSink(annotated_path, source.fps or 10.0))
+            if extra_sinks is not None:
+                sinks.extend(extra_sinks(pipeline, source))
+            _run(source, pipeline, sinks, progress, max_frames, on_result, outcome)
+    except KeyboardInterrupt:
+        outcome.interrupted = True
     finally:
         source.close()
-        if recorder is not None:
+        status = outcome.status()
+        for sink in sinks:
             try:
-                recorder.close(summary.as_dict())
+                sink.close(status)
             except RecordingError as error:
                 outcome.error = outcome.error or error
     return outcome
@@ -58,17 +75,15 @@ def analyze(
 def _run(
     source: FrameSource,
     pipeline: Pipeline,
-    recorder: CsvRecorder | None,
-    annotated_path: Path | None,
+    sinks: list[Sink],
     progress: bool,
     max_frames: int | None,
     on_result,
-    summary: RunSummary,
-) -> AnalyzeOutcome:
+    outcome: AnalyzeOutcome,
+) -> None:
     from tqdm import tqdm
 
-    outcome = AnalyzeOutcome(summary)
-    writer = None
+    summary = outcome.summary
     total = source.frame_count if max_frames is None else min(source.frame_count or max_frames, max_frames)
     bar = tqdm(
         total=total,
@@ -82,19 +97,16 @@ def _run(
     try:
         for frame, result in pipeline.stream(source):
             summary.add(result)
-            draw_started = time.perf_counter()
-            if recorder is not None:
-                recorder.write(result)
-            if annotated_path is not None:
-                if writer is None:
-                    writer = annotated_writer(annotated_path, source.fps or 10.0, result.width, result.height)
-                writer.write(_fit(draw_result(frame.image, result), result.width, result.height))
-            result.timings_ms["write"] = (time.perf_counter() - draw_started) * 1e3
+            write_started = time.perf_counter()
+            for sink in sinks:
+                sink.write(result, frame.image)
+            result.timings_ms["write"] = (time.perf_counter() - write_started) * 1e3
             if on_result is not None:
                 on_result(result)
             bar.update(1)
             bar.set_postfix(faces=len(result.faces), refresh=False)
             if max_frames is not None and summary.frames >= max_frames:
+                outcome.frames_in_source = min(outcome.frames_in_source or max_frames, max_frames)
                 break
     except KeyboardInterrupt:
         outcome.interrupted = True
@@ -105,18 +117,6 @@ def _run(
     finally:
         summary.seconds = time.perf_counter() - started
         bar.close()
-        if writer is not None:
-            writer.release()
-    return outcome
-
-
-def _fit(image, width: int, height: int):
-    """Annotated videos keep the first frame's size even if the source changes resolution."""
-    import cv2
-
-    if image.shape[1] != width or image.shape[0] != height:
-        return cv2.resize(image, (width, height))
-    return image
 
 
 def check_writable(path: Path | None) -> None:

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from emotiondesk.errors import RecordingError
+from emotiondesk.sinks import RunStatus
 from emotiondesk.types import FrameResult
 
 FIXED_COLUMNS = ["time_s", "frame", "face_id", "x", "y", "w", "h", "det_score", "label", "confidence"]
@@ -82,7 +83,7 @@ class CsvRecorder:
             raise RecordingError(f"{self.path}: cannot write CSV ({error.strerror or error})") from None
         self._good_size = 0
         self._append([csv_columns(labels)])
-        self._write_sidecar(finished=False)
+        self._write_sidecar(RunStatus("running"))
 
     def _append(self, rows: list[list[str]]) -> None:
         """Write rows; on failure cut the file back to its last complete row and raise RecordingError."""
@@ -105,7 +106,8 @@ class CsvRecorder:
             ) from None
         self._good_size += len(data)
 
-    def write(self, result: FrameResult) -> None:
+    def write(self, result: FrameResult, image=None) -> None:
+        """Append this frame's rows (one write); `image` is unused (the `Sink` shape)."""
         if self._file.closed:
             raise RecordingError(f"{self.path}: recording already stopped")
         rows = result_rows(result)
@@ -124,10 +126,10 @@ class CsvRecorder:
         self.rows_written += len(rows)
         self.frames_written += 1
 
-    def _write_sidecar(self, finished: bool, summary: dict | None = None) -> None:
-        data = {**self.metadata, "finished": finished, "frames": self.frames_written, "rows": self.rows_written}
-        if summary:
-            data["summary"] = summary
+    def _write_sidecar(self, status: RunStatus) -> None:
+        data = {**self.metadata, **status.as_dict(), "frames": self.frames_written, "rows": self.rows_written}
+        if status.summary:
+            data["summary"] = status.summary
         path = sidecar_path(self.path)
         temporary = path.with_suffix(".json.tmp")
         try:
@@ -136,8 +138,9 @@ class CsvRecorder:
         except OSError as error:
             raise RecordingError(f"{path}: cannot write sidecar ({error.strerror or error})") from None
 
-    def close(self, summary: dict | None = None) -> None:
-        """Sync and close the CSV, then complete the sidecar; safe to call twice, and after a failure."""
+    def close(self, status: RunStatus | None = None) -> None:
+        """Sync and close the CSV, then complete the sidecar with how the run ended (default: finished, every
+        frame written); safe to call twice, and after a failure."""
         if self._closed:
             return
         self._closed = True
@@ -148,8 +151,10 @@ class CsvRecorder:
                 pass
             self._file.close()
         self.metadata["ended_at"] = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+        if status is None:
+            status = RunStatus("finished", self.frames_written)
         if self.path.parent.exists():
-            self._write_sidecar(finished=True, summary=summary)
+            self._write_sidecar(status)
 
     def __enter__(self) -> CsvRecorder:
         return self

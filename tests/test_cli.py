@@ -161,7 +161,9 @@ def test_sigint_leaves_a_valid_csv(tmp_path, face_image):
     assert 4 <= len(rows) < 400
     frames = [int(r["frame"]) for r in rows]
     assert frames == list(range(len(frames)))  # complete up to the interruption
-    assert json.loads(out_csv.with_suffix(".json").read_text())["finished"] is True
+    sidecar = json.loads(out_csv.with_suffix(".json").read_text())  # the sidecar tells the truth
+    assert sidecar["finished"] is False and sidecar["interrupted"] is True and sidecar["status"] == "interrupted"
+    assert sidecar["frames_done"] == len(rows) and sidecar["frames_in_source"] == 400 and sidecar["error"] is None
 
 
 def test_no_frame_written_unless_asked(tmp_path, clip_one_face, contract_model):

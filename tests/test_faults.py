@@ -62,7 +62,8 @@ def test_source_raising_mid_stream(monkeypatch, tmp_path, face_image, contract_m
     assert outcome.error is not None
     assert ("camera 0" if isinstance(failure, SourceError) else "scripted-source") in str(outcome.error)
     assert [int(r["frame"]) for r in rows] == [0, 1, 2, 3]
-    assert sidecar["finished"] is True and sidecar["summary"]["frames"] == 4
+    assert sidecar["finished"] is False and sidecar["status"] == "error" and sidecar["summary"]["frames"] == 4
+    assert sidecar["error"] == str(outcome.error) and sidecar["frames_done"] == 4 and sidecar["frames_in_source"] == 8
 
 
 def test_empty_frames_are_skipped(monkeypatch, tmp_path, face_image, contract_model):

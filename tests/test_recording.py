@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from emotiondesk.errors import RecordingError
 from emotiondesk.recording import CsvRecorder, csv_columns
+from emotiondesk.sinks import RunStatus
 from emotiondesk.types import Box, Face, FrameResult
 
 LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
@@ -53,7 +54,7 @@ def test_rows_are_on_disk_before_close(tmp_path):
     assert len(rows) == 2 and rows[0]["face_id"] == "1"
     sidecar = json.loads(path.with_suffix(".json").read_text())
     assert sidecar["finished"] is False and sidecar["source"] == "test" and "started_at" in sidecar
-    recorder.close({"frames": 1})
+    recorder.close(RunStatus("finished", 1, 1, None, {"frames": 1}))
     assert json.loads(path.with_suffix(".json").read_text())["finished"] is True
 
 

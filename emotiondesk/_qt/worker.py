@@ -12,6 +12,7 @@ from PySide6.QtCore import QThread, Signal
 from emotiondesk.errors import EmotionDeskError
 from emotiondesk.pipeline import Pipeline, PipelineConfig, RunSummary, config_for_source
 from emotiondesk.recording import CsvRecorder
+from emotiondesk.sinks import RunStatus
 from emotiondesk.sources import FrameSource, open_source
 
 
@@ -147,7 +148,8 @@ class PipelineWorker(QThread):
             recorder, self.recorder = self.recorder, None
             self._recorded.seconds = time.monotonic() - self._recording_started
             try:
-                recorder.close(self._recorded.as_dict())
+                frames = self._recorded.frames
+                recorder.close(RunStatus("finished", frames, None, None, self._recorded.as_dict()))
             except EmotionDeskError as error:
                 self.recording_failed.emit(str(error))
             self.recording_stopped.emit(str(recorder.path), recorder.rows_written)
