@@ -18,6 +18,9 @@ MODEL_HELP = (
 )
 
 
+VERBOSE_HELP = "also show native libraries' messages (MediaPipe, FFmpeg); they are always kept in the log file"
+
+
 def fail(message: str) -> int:
     print(f"emotiondesk: error: {message}", file=sys.stderr)
     return EXIT_USAGE_OR_INPUT
@@ -31,6 +34,11 @@ def command_analyze(args: argparse.Namespace) -> int:
         return fail(f"--min-confidence {args.min_confidence}: must be between 0 and 1")
     if args.smoothing < 1 or (args.max_frames is not None and args.max_frames < 1):
         return fail("--smoothing and --max-frames must be at least 1")
+    from emotiondesk.outputs import check_outputs
+    from emotiondesk.recording import sidecar_path
+
+    outputs = [p for p in (args.csv, args.csv and sidecar_path(args.csv), args.annotated) if p is not None]
+    check_outputs([args.input], outputs, overwrite=args.overwrite)
     for output in (args.csv, args.annotated):
         check_writable(output)
     config = PipelineConfig(
@@ -41,14 +49,15 @@ def command_analyze(args: argparse.Namespace) -> int:
     )
     outcome = analyze(args.input, config, args.csv, args.annotated, progress=not args.quiet, max_frames=args.max_frames)
     summary = outcome.summary
+    human = sys.stderr if args.json else sys.stdout  # with --json, stdout holds exactly one JSON document
     if not args.quiet:
-        print(summary.text())
+        print(summary.text(), file=human)
         if args.csv:
-            print(f"CSV: {args.csv} ({summary.faces} rows), sidecar: {args.csv.with_suffix('.json')}")
+            print(f"CSV: {args.csv} ({summary.faces} rows), sidecar: {args.csv.with_suffix('.json')}", file=human)
         if args.annotated:
-            print(f"annotated video: {args.annotated}")
+            print(f"annotated video: {args.annotated}", file=human)
     if args.json:
-        print(json.dumps(summary.as_dict()))
+        print(json.dumps({**summary.as_dict(), **outcome.status().as_dict()}))
     if outcome.error is not None:
         return fail(f"{outcome.error} — stopped after {summary.frames} frames; what was written is kept")
     if outcome.interrupted:
@@ -87,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"emotiondesk {__version__}")
     parser.add_argument("--source", help="open the window on this video/image file or camera index")
     parser.add_argument("--model", help=MODEL_HELP)
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     parser.set_defaults(func=command_gui)
     sub = parser.add_subparsers(dest="command")
 
@@ -102,7 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     analyze_parser.add_argument("--smoothing", type=int, default=5, help="EMA window in frames (1 = off)")
     analyze_parser.add_argument("--max-frames", type=int, help="stop after this many frames")
     analyze_parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
-    analyze_parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    analyze_parser.add_argument(
+        "--json", action="store_true", help="print the summary as one JSON document on stdout (the rest on stderr)"
+    )
+    analyze_parser.add_argument("--overwrite", action="store_true", help="replace output files that exist already")
+    analyze_parser.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
     analyze_parser.set_defaults(func=command_analyze)
 
     cameras_parser = sub.add_parser("cameras", help="list cameras that deliver frames")
@@ -111,10 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from emotiondesk.native_log import NativeOutputLog
+
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except EmotionDeskError as error:
-        return fail(str(error))
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
+    with NativeOutputLog(echo=args.verbose):
+        try:
+            return args.func(args)
+        except EmotionDeskError as error:
+            return fail(str(error))
+        except KeyboardInterrupt:
+            return EXIT_INTERRUPTED

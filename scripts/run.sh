@@ -4,8 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 . .venv/bin/activate
-python -m pip install -q --upgrade pip
-python -m pip install -q .
+python -m pip install -q "pip==26.3"
+python -m pip install -q -c constraints.txt .
 if [ "${1:-}" = "--gui" ]; then
   exec emotiondesk
 fi

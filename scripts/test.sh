@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 . .venv/bin/activate
-python -m pip install -q --upgrade pip
-python -m pip install -q -e ".[test,train]"
+python -m pip install -q "pip==26.3"
+python -m pip install -q -c constraints.txt -e ".[test,train]"
 ruff check .
 QT_QPA_PLATFORM=offscreen python -m pytest -q

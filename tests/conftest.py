@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import cv2
@@ -11,6 +12,8 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# native-library logs of every run the tests start (in-process or not) go here, not to the user's log folder
+os.environ.setdefault("EMOTIONDESK_LOG_DIR", str(Path(tempfile.gettempdir()) / f"emotiondesk-test-logs-{os.getpid()}"))
 sys.path.insert(0, str(Path(__file__).parent))
 
 from model_factory import write_contract_model  # noqa: E402
