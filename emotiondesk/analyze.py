@@ -39,6 +39,7 @@ def analyze(
     max_frames: int | None = None,
     on_result: Callable[[FrameResult], None] | None = None,
     extra_sinks: Callable[[Pipeline, FrameSource], list[Sink]] | None = None,
+    overwrite: bool = False,
 ) -> AnalyzeOutcome:
     """Run the pipeline over a source into its sinks (CSV + sidecar, annotated video, any `extra_sinks`).
 
@@ -53,7 +54,7 @@ def analyze(
         with Pipeline(config) as pipeline:
             if csv_path is not None:
                 metadata = pipeline.session_metadata(source, str(source_spec))
-                sinks.append(CsvRecorder(csv_path, pipeline.labels, metadata))
+                sinks.append(CsvRecorder(csv_path, pipeline.labels, metadata, overwrite=overwrite))
             if annotated_path is not None:
                 sinks.append(AnnotatedVideoSink(annotated_path, source.fps or 10.0))
             if extra_sinks is not None:

@@ -47,7 +47,15 @@ def command_analyze(args: argparse.Namespace) -> int:
         min_detection_confidence=args.min_confidence,
         smoothing_window=args.smoothing,
     )
-    outcome = analyze(args.input, config, args.csv, args.annotated, progress=not args.quiet, max_frames=args.max_frames)
+    outcome = analyze(
+        args.input,
+        config,
+        args.csv,
+        args.annotated,
+        progress=not args.quiet,
+        max_frames=args.max_frames,
+        overwrite=args.overwrite,
+    )
     summary = outcome.summary
     human = sys.stderr if args.json else sys.stdout  # with --json, stdout holds exactly one JSON document
     if not args.quiet:

@@ -56,13 +56,21 @@ def sidecar_path(csv_path: Path) -> Path:
 class CsvRecorder:
     """Writes rows as frames arrive and flushes every frame, so an interrupted run leaves a valid CSV.
 
-    The sidecar JSON (same name, `.json`) is written at start and completed by `close()`.
+    The sidecar JSON (same name, `.json`) is written at start and completed by `close()`. An existing CSV or
+    sidecar is only replaced with `overwrite=True`.
     """
 
     def __init__(
-        self, path: Path, labels: tuple[str, ...], metadata: dict | None = None, fsync_interval_s: float = 1.0
+        self,
+        path: Path,
+        labels: tuple[str, ...],
+        metadata: dict | None = None,
+        fsync_interval_s: float = 1.0,
+        overwrite: bool = False,
     ) -> None:
         self.path = Path(path)
+        if not overwrite and (self.path.exists() or sidecar_path(self.path).exists()):
+            raise RecordingError(f"{self.path}: exists already; not overwritten")
         self.labels = labels
         self.rows_written = 0
         self.frames_written = 0

@@ -70,8 +70,14 @@ def sessions_dir() -> Path:
     return Path(user_data_dir("emotiondesk", appauthor=False)) / "sessions"
 
 
-def timestamped_name(prefix: str = "session") -> str:
-    return f"{prefix}-{datetime.now().strftime('%Y%m%d-%H%M%S')}.csv"
+def timestamped_name(prefix: str = "session", folder: Path | None = None) -> str:
+    """`prefix-YYYYmmdd-HHMMSS.csv`, with `-2`, `-3`… when `folder` already holds that name."""
+    stem = f"{prefix}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    name, counter = f"{stem}.csv", 1
+    while folder is not None and ((folder / name).exists() or (folder / name).with_suffix(".json").exists()):
+        counter += 1
+        name = f"{stem}-{counter}.csv"
+    return name
 
 
 class SettingsDialog(QDialog):
@@ -131,6 +137,7 @@ class MainWindow(QMainWindow):
         self.realtime = realtime
         self.loop = loop  # replay files endlessly (kiosk/demo use, soak tests)
         self.worker = None
+        self._retired_workers: list = []  # stopped workers that had not ended yet
         self.source_spec: str | None = None
         self.recording_path: Path | None = None
         self.last_recording: Path | None = None
@@ -296,10 +303,19 @@ class MainWindow(QMainWindow):
             return True
         worker.request_stop()
         joined = worker.wait(timeout_ms)
-        if self.recording_path is not None:  # the worker closed the file; make the UI agree
-            self.last_recording, self.recording_path = self.recording_path, None
-            self.record_action.setChecked(False)
+        if not joined:  # keep it referenced until it ends: a QThread destroyed while running aborts
+            self._retired_workers.append(worker)
+            worker.finished.connect(lambda w=worker: self._retired_workers.remove(w))
+        if self.recording_path is not None:  # the worker closed the file (if it ever opened it)
+            if self.recording_path.exists():
+                self.last_recording = self.recording_path
+            self._show_not_recording()
         return joined
+
+    def _show_not_recording(self) -> None:
+        self.recording_path = None
+        self.record_action.setChecked(False)
+        self.record_action.setText("● Record")
 
     def start_default_source(self) -> None:
         """Last camera if it works, else the first camera found, else a friendly no-camera state."""
@@ -353,6 +369,8 @@ class MainWindow(QMainWindow):
     @Slot(str, str)
     def on_source_opened(self, name: str, kind: str) -> None:
         worker = self.sender()
+        if worker is not self.worker:
+            return
         self.labels = worker.labels if worker is not None else ()
         self.model_name = worker.model_name if worker is not None else ""
         self.status_model.setText(f"model: {self.model_name}")
@@ -361,6 +379,10 @@ class MainWindow(QMainWindow):
 
     @Slot(str, bool)
     def on_source_failed(self, message: str, retry: bool) -> None:
+        if self.sender() is not self.worker:
+            return  # a stopped worker's last words
+        if self.recording_path is not None and not self.recording_path.exists():
+            self._show_not_recording()  # the recording never started: nothing was opened to record
         kept = (
             f" The recording so far is kept: {self.recording_path or self.last_recording}."
             if (self.recording_path or self.last_recording)
@@ -378,6 +400,8 @@ class MainWindow(QMainWindow):
     @Slot(object, object)
     def on_frame(self, image: np.ndarray, result: FrameResult) -> None:
         worker = self.worker
+        if self.sender() is not worker:
+            return  # a frame queued by a worker that has since been replaced
         self.last_result = result
         self.video.show_frame(image, result)
         self.timeline.add_result(result)
@@ -445,7 +469,7 @@ class MainWindow(QMainWindow):
             self.record_action.setChecked(False)
             self.statusBar().showMessage("Nothing to record: open a camera or file first", 4000)
             return
-        path = path or sessions_dir() / timestamped_name()
+        path = path or sessions_dir() / timestamped_name(folder=sessions_dir())
         self.worker.start_recording(path)
         self.recording_path = path
         self.recording_started_at = time.monotonic()
@@ -466,16 +490,12 @@ class MainWindow(QMainWindow):
     def on_recording_stopped(self, path: str, rows: int) -> None:
         self.last_recording = Path(path)
         if self.recording_path == Path(path):
-            self.recording_path = None
-        self.record_action.setChecked(False)
-        self.record_action.setText("● Record")
+            self._show_not_recording()
         self.statusBar().showMessage(f"Recording saved: {path} ({rows} rows)", 8000)
 
     @Slot(str)
     def on_recording_failed(self, message: str) -> None:
-        self.recording_path = None
-        self.record_action.setChecked(False)
-        self.record_action.setText("● Record")
+        self._show_not_recording()
         QMessageBox.critical(self, "Recording failed", message)
 
     @Slot()
@@ -493,7 +513,7 @@ class MainWindow(QMainWindow):
         if source is None:
             QMessageBox.information(self, "Nothing to export", "Record a session first (Space), then export it.")
             return
-        default = sessions_dir() / timestamped_name("export")
+        default = sessions_dir() / timestamped_name("export", folder=sessions_dir())
         target, _ = QFileDialog.getSaveFileName(self, "Export CSV", str(default), "CSV (*.csv)")
         if target:
             self.export_csv(Path(target))
