@@ -11,6 +11,7 @@ from pathlib import Path
 from emotiondesk.errors import EmotionDeskError, RecordingError
 from emotiondesk.pipeline import Pipeline, PipelineConfig, RunSummary, config_for_source
 from emotiondesk.recording import CsvRecorder
+from emotiondesk.session import SessionInfo
 from emotiondesk.sinks import AnnotatedVideoSink, RunStatus, Sink
 from emotiondesk.sources import FrameSource, open_source
 from emotiondesk.types import FrameResult
@@ -39,8 +40,10 @@ def analyze(
     max_frames: int | None = None,
     on_result: Callable[[FrameResult], None] | None = None,
     extra_sinks: Callable[[Pipeline, FrameSource], list[Sink]] | None = None,
+    info: SessionInfo | None = None,
 ) -> AnalyzeOutcome:
-    """Run the pipeline over a source into its sinks (CSV + sidecar, annotated video, any `extra_sinks`).
+    """Run the pipeline over a source into its sinks (CSV + sidecar, annotated video, any `extra_sinks`);
+    `info` (participant, session, notes) goes into the CSV's columns and sidecar.
 
     Errors while opening raise; errors mid-run end the run cleanly, keep everything written so far, and are
     returned in `AnalyzeOutcome.error`; every sink is closed with the run's true status."""
@@ -53,7 +56,7 @@ def analyze(
         with Pipeline(config) as pipeline:
             if csv_path is not None:
                 metadata = pipeline.session_metadata(source, str(source_spec))
-                sinks.append(CsvRecorder(csv_path, pipeline.labels, metadata))
+                sinks.append(CsvRecorder(csv_path, pipeline.labels, metadata, info=info))
             if annotated_path is not None:
                 sinks.append(AnnotatedVideoSink(annotated_path, source.fps or 10.0))
             if extra_sinks is not None:

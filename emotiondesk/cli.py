@@ -10,6 +10,7 @@ from pathlib import Path
 from emotiondesk import __version__
 from emotiondesk.assets import DEFAULT_EMOTION_MODEL, EMOTION_MODELS
 from emotiondesk.errors import EmotionDeskError
+from emotiondesk.session import SessionInfo
 
 EXIT_USAGE_OR_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -33,18 +34,41 @@ def command_analyze(args: argparse.Namespace) -> int:
         return fail("--smoothing and --max-frames must be at least 1")
     for output in (args.csv, args.annotated):
         check_writable(output)
+    scheduled = None
+    if args.markers is not None:
+        from emotiondesk.markers import markers_path, read_markers_file
+
+        if args.csv is None:
+            return fail(f"--markers {args.markers}: needs --csv (markers are written beside it)")
+        if args.markers.resolve() == markers_path(args.csv).resolve():
+            return fail(f"--markers {args.markers}: is where this run writes its markers; give another file")
+        scheduled = read_markers_file(args.markers)
+    info = SessionInfo(args.participant or "", args.session or "", args.notes or "")
     config = PipelineConfig(
         model=args.model,
         detector=args.detector,
         min_detection_confidence=args.min_confidence,
         smoothing_window=args.smoothing,
     )
-    outcome = analyze(args.input, config, args.csv, args.annotated, progress=not args.quiet, max_frames=args.max_frames)
+    outcome = analyze(
+        args.input,
+        config,
+        args.csv,
+        args.annotated,
+        progress=not args.quiet,
+        max_frames=args.max_frames,
+        extra_sinks=marker_sinks(args.csv, scheduled) if args.csv is not None else None,
+        info=info,
+    )
     summary = outcome.summary
     if not args.quiet:
         print(summary.text())
         if args.csv:
             print(f"CSV: {args.csv} ({summary.faces} rows), sidecar: {args.csv.with_suffix('.json')}")
+            from emotiondesk.markers import markers_path
+
+            if markers_path(args.csv).exists():
+                print(f"markers: {markers_path(args.csv)}")
         if args.annotated:
             print(f"annotated video: {args.annotated}")
     if args.json:
@@ -57,6 +81,21 @@ def command_analyze(args: argparse.Namespace) -> int:
     if summary.frames == 0:
         return fail(f"{args.input}: no frames could be read")
     return 0
+
+
+def marker_sinks(csv_path: Path, scheduled: list | None):
+    """The run's markers CSV: `--markers FILE` times for files; lines typed on stdin while a camera runs."""
+    from emotiondesk.markers import MarkersSink, markers_path, read_marker_lines
+
+    def build(pipeline, source) -> list:
+        if scheduled is None and source.kind != "camera":
+            return []
+        sink = MarkersSink(markers_path(csv_path), scheduled)
+        if source.kind == "camera":
+            read_marker_lines(sys.stdin, sink.mark)
+        return [sink]
+
+    return build
 
 
 def command_cameras(args: argparse.Namespace) -> int:
@@ -101,6 +140,14 @@ def build_parser() -> argparse.ArgumentParser:
     analyze_parser.add_argument("--min-confidence", type=float, default=0.5, help="face detection threshold")
     analyze_parser.add_argument("--smoothing", type=int, default=5, help="EMA window in frames (1 = off)")
     analyze_parser.add_argument("--max-frames", type=int, help="stop after this many frames")
+    analyze_parser.add_argument("--participant", help="participant ID, written in every CSV row and the sidecar")
+    analyze_parser.add_argument("--session", help="session name, written in every CSV row and the sidecar")
+    analyze_parser.add_argument("--notes", help="free-text notes, written in the sidecar")
+    analyze_parser.add_argument(
+        "--markers",
+        type=Path,
+        help="file of `time_s,text` lines: event markers for a video (a camera takes markers typed on stdin)",
+    )
     analyze_parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     analyze_parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     analyze_parser.set_defaults(func=command_analyze)
