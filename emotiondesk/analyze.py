@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from emotiondesk.errors import EmotionDeskError, RecordingError
+from emotiondesk.palette import DEFAULT_PALETTE
 from emotiondesk.pipeline import Pipeline, PipelineConfig, RunSummary, config_for_source
 from emotiondesk.recording import CsvRecorder
 from emotiondesk.session import SessionInfo
@@ -41,6 +42,7 @@ def analyze(
     on_result: Callable[[FrameResult], None] | None = None,
     extra_sinks: Callable[[Pipeline, FrameSource], list[Sink]] | None = None,
     info: SessionInfo | None = None,
+    palette: str = DEFAULT_PALETTE,
 ) -> AnalyzeOutcome:
     """Run the pipeline over a source into its sinks (CSV + sidecar, annotated video, any `extra_sinks`);
     `info` (participant, session, notes) goes into the CSV's columns and sidecar.
@@ -58,7 +60,7 @@ def analyze(
                 metadata = pipeline.session_metadata(source, str(source_spec))
                 sinks.append(CsvRecorder(csv_path, pipeline.labels, metadata, info=info))
             if annotated_path is not None:
-                sinks.append(AnnotatedVideoSink(annotated_path, source.fps or 10.0))
+                sinks.append(AnnotatedVideoSink(annotated_path, source.fps or 10.0, palette))
             if extra_sinks is not None:
                 sinks.extend(extra_sinks(pipeline, source))
             _run(source, pipeline, sinks, progress, max_frames, on_result, outcome)

@@ -1,4 +1,4 @@
-"""`emotiondesk` command line: the window by default, `analyze` and `cameras` headless."""
+"""`emotiondesk` command line: the window by default, `analyze`, `report` and `cameras` headless."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from emotiondesk import __version__
 from emotiondesk.assets import DEFAULT_EMOTION_MODEL, EMOTION_MODELS
 from emotiondesk.errors import EmotionDeskError
+from emotiondesk.palette import DEFAULT_PALETTE, PALETTES
 from emotiondesk.session import SessionInfo
 
 EXIT_USAGE_OR_INPUT = 2
@@ -59,6 +60,7 @@ def command_analyze(args: argparse.Namespace) -> int:
         max_frames=args.max_frames,
         extra_sinks=marker_sinks(args.csv, scheduled) if args.csv is not None else None,
         info=info,
+        palette=args.palette,
     )
     summary = outcome.summary
     if not args.quiet:
@@ -96,6 +98,16 @@ def marker_sinks(csv_path: Path, scheduled: list | None):
         return [sink]
 
     return build
+
+
+def command_report(args: argparse.Namespace) -> int:
+    from emotiondesk.report import write_report
+
+    if args.window <= 0:
+        return fail(f"--window {args.window}: must be more than 0 seconds")
+    out = write_report(args.session_csv, args.out, args.window, args.palette)
+    print(f"report: {out}")
+    return 0
 
 
 def command_cameras(args: argparse.Namespace) -> int:
@@ -148,9 +160,21 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="file of `time_s,text` lines: event markers for a video (a camera takes markers typed on stdin)",
     )
+    analyze_parser.add_argument(
+        "--palette", choices=sorted(PALETTES), default=DEFAULT_PALETTE, help="colours of the annotated video"
+    )
     analyze_parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     analyze_parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     analyze_parser.set_defaults(func=command_analyze)
+
+    report_parser = sub.add_parser("report", help="write a self-contained HTML report of a recorded session")
+    report_parser.add_argument("session_csv", type=Path, help="a CSV recorded by the window or `analyze --csv`")
+    report_parser.add_argument("--out", type=Path, help="HTML file to write (default: the CSV's name, .html)")
+    report_parser.add_argument(
+        "--window", type=float, default=5.0, help="seconds after each marker averaged in the per-marker table"
+    )
+    report_parser.add_argument("--palette", choices=sorted(PALETTES), default=DEFAULT_PALETTE, help="emotion colours")
+    report_parser.set_defaults(func=command_report)
 
     cameras_parser = sub.add_parser("cameras", help="list cameras that deliver frames")
     cameras_parser.set_defaults(func=command_cameras)

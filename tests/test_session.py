@@ -146,3 +146,24 @@ def test_cli_rejects_bad_markers_in_one_line(tmp_path, clip_three_faces, capsys)
     same.write_text("1,a\n")
     assert main(["analyze", str(clip_three_faces), "--csv", str(out), "--markers", str(same), "--quiet"]) == 2
     assert same.read_text() == "1,a\n"  # an input is never overwritten
+
+
+def test_report_is_self_contained_with_markers_names_and_windows(tmp_path, clip_three_faces, contract_model):
+    import re
+
+    markers = tmp_path / "events.csv"
+    markers.write_text("0.2,1 stimulus\n0.9,look <left>\n")
+    out = tmp_path / "run.csv"
+    args = ["analyze", str(clip_three_faces), "--csv", str(out), "--model", str(contract_model), "--quiet"]
+    assert main([*args, "--participant", "P01", "--session", "pilot-1", "--markers", str(markers)]) == 0
+    sidecar = json.loads(out.with_suffix(".json").read_text())
+    sidecar.update(FaceNames({1: "Alice"}, {3: 1}).as_dict())  # names given afterwards in the window
+    out.with_suffix(".json").write_text(json.dumps(sidecar))
+    assert main(["report", str(out), "--window", "0.5"]) == 0
+    page = out.with_suffix(".html").read_text()
+    assert not re.search(r"(src|href)\s*=\s*['\"]?(https?:)?//", page) and "url(" not in page and "@import" not in page
+    assert page.count("data:image/png;base64,") == 2
+    assert "Alice (#1)" in page and "#3" not in page and "P01" in page and "pilot-1" in page
+    table = page[page.index("class='markers'") :]
+    assert "1 stimulus" in table and "look &lt;left&gt;" in table
+    assert main(["report", str(out), "--out", str(out)]) == 2  # never over the session CSV
