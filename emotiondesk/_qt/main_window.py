@@ -14,62 +14,33 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
-    QFrame,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from emotiondesk import __version__
 from emotiondesk._qt.faces_panel import FacesPanel
-from emotiondesk._qt.playback import PlaybackBar
+from emotiondesk._qt.help import LIMITS_NOTE, PRIVACY_NOTE, SHORTCUTS, show_about, show_shortcuts
+from emotiondesk._qt.menus import build_menus
+from emotiondesk._qt.playback import PlaybackBar, fill_camera_menu
 from emotiondesk._qt.session_panel import SessionBar, SessionController
 from emotiondesk._qt.settings_dialog import SettingsDialog
 from emotiondesk._qt.summary import SessionSummaryDialog
 from emotiondesk._qt.timeline import EmotionTimeline
-from emotiondesk._qt.widgets import VideoView
+from emotiondesk._qt.widgets import SourceBanner, VideoView
 from emotiondesk.assets import DEFAULT_EMOTION_MODEL, EMOTION_MODELS
-from emotiondesk.errors import EmotionDeskError
 from emotiondesk.palette import DEFAULT_PALETTE, PALETTES
 from emotiondesk.pipeline import PipelineConfig
 from emotiondesk.sources import list_cameras
 from emotiondesk.types import FrameResult
 
-__all__ = ["MainWindow", "SettingsDialog", "sessions_dir"]
-
-SHORTCUTS = [
-    ("Space", "Start / stop recording (asks participant, session, notes)"),
-    ("1 – 9", "Drop a numbered marker"),
-    ("Ctrl+K", "Add a marker with text"),
-    ("K", "Play / pause a file"),
-    ("Ctrl+O", "Open a video or image file"),
-    ("Ctrl+E", "Export the recorded CSV (+ sidecar, markers)"),
-    ("Ctrl+M", "Mirror the image"),
-    ("Ctrl+,", "Settings"),
-    ("F5", "Retry the current source"),
-    ("Ctrl+Q", "Quit"),
-]
-
-PRIVACY_NOTE = (
-    "All processing stays on this computer: frames are never stored or sent anywhere, and the "
-    "only files written are the recordings and exports you ask for."
-)
-LIMITS_NOTE = (
-    "A facial expression is not a felt emotion: the model reads the configuration of a face, not "
-    "what a person feels. It was trained on FER2013 (web images, mostly posed, skewed in age and "
-    "ethnicity, with noisy labels — people agree with them only about 65 % of the time), and it is "
-    "less reliable on under-represented groups, side views, poor light and subtle expressions. "
-    "Do not use it to make decisions about individuals."
-)
+__all__ = ["LIMITS_NOTE", "PRIVACY_NOTE", "SHORTCUTS", "MainWindow", "SettingsDialog", "sessions_dir"]
 
 
 def sessions_dir() -> Path:
@@ -108,7 +79,7 @@ class MainWindow(QMainWindow):
         self.session = SessionController(self.settings, lambda: self.worker, lambda: sessions_dir(), self)
         self.setWindowTitle("emotiondesk")
         self._build_ui()
-        self._build_actions()
+        build_menus(self)
         self._connect_parts()
         self.set_palette(self.palette_name)
         self._names_changed()
@@ -159,19 +130,10 @@ class MainWindow(QMainWindow):
         self.video.mirror = self.settings.value("mirror", "false") in (True, "true")
         self.video.show_boxes = self.settings.value("show_boxes", "true") in (True, "true")
         self.video.show_labels = self.settings.value("show_labels", "true") in (True, "true")
-        self.banner = QFrame()
-        self.banner.setStyleSheet("QFrame { background: #5c1f1f; color: white; border-radius: 4px; }")
-        banner_layout = QHBoxLayout(self.banner)
-        self.banner_text = QLabel()
-        self.banner_text.setWordWrap(True)
-        self.retry_button = QPushButton("Retry")
+        self.banner = SourceBanner()
+        self.banner_text, self.retry_button = self.banner.text, self.banner.retry_button
         self.retry_button.clicked.connect(self.retry_source)
-        open_button = QPushButton("Open file…")
-        open_button.clicked.connect(self.open_file_dialog)
-        banner_layout.addWidget(self.banner_text, 1)
-        banner_layout.addWidget(self.retry_button)
-        banner_layout.addWidget(open_button)
-        self.banner.hide()
+        self.banner.open_button.clicked.connect(self.open_file_dialog)
         self.playback = PlaybackBar()
         self.playback.loop.setChecked(self.loop)
 
@@ -213,63 +175,6 @@ class MainWindow(QMainWindow):
         self.rec_indicator.setStyleSheet("color: #e0302f; font-weight: bold;")
         for widget in (self.rec_indicator, self.status_fps, self.status_ms, self.status_faces, self.status_model):
             self.statusBar().addPermanentWidget(widget)
-
-    def _build_actions(self) -> None:
-        def action(text: str, slot, shortcut=None, **kwargs) -> QAction:
-            made = QAction(text, self, **({"triggered": slot} if slot is not None else {}), **kwargs)
-            if shortcut is not None:
-                made.setShortcut(QKeySequence(shortcut))
-            return made
-
-        file_menu = self.menuBar().addMenu("&File")
-        self.open_action = action("&Open file…", self.open_file_dialog, "Ctrl+O")
-        self.record_action = action("● Record", self.session.ask_and_toggle, Qt.Key.Key_Space, checkable=True)
-        self.export_action = action("&Export CSV…", self.export_csv_dialog, "Ctrl+E")
-        self.summary_action = action("Session &summary…", self.show_summary)
-        self.session_action = action("Session &details…", self.session.edit_info)
-        self.marker_action = action("Add &marker…", self.session.ask_marker, "Ctrl+K")
-        for item in (self.open_action, self.record_action, self.session_action, self.marker_action):
-            file_menu.addAction(item)
-        for item in (self.export_action, self.summary_action):
-            file_menu.addAction(item)
-        file_menu.addSeparator()
-        file_menu.addAction(action("&Quit", self.close, "Ctrl+Q"))
-        for number in range(1, 10):
-            shortcut = QShortcut(QKeySequence(str(number)), self)
-            shortcut.activated.connect(lambda number=number: self.session.add_marker(number))
-        QShortcut(QKeySequence("K"), self).activated.connect(
-            lambda: self.playback.set_paused(not self.playback.play_button.isChecked())
-        )
-
-        self.camera_menu = self.menuBar().addMenu("&Camera")
-        self.camera_menu.aboutToShow.connect(self._fill_camera_menu)
-        self.camera_group = QActionGroup(self)
-
-        view_menu = self.menuBar().addMenu("&View")
-        self.mirror_action = action(
-            "&Mirror", None, "Ctrl+M", checkable=True, checked=self.video.mirror, toggled=self.set_mirror
-        )
-        self.boxes_action = action(
-            "Show &boxes", None, checkable=True, checked=self.video.show_boxes, toggled=self._set_boxes
-        )
-        self.labels_action = action(
-            "Show &labels", None, checkable=True, checked=self.video.show_labels, toggled=self._set_labels
-        )
-        settings_action = action("&Settings…", self.open_settings, "Ctrl+,")
-        self.retry_action = action("&Retry source", self.retry_source, "F5")
-        for item in (self.mirror_action, self.boxes_action, self.labels_action, settings_action, self.retry_action):
-            view_menu.addAction(item)
-
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction(action("&Keyboard shortcuts", self.show_shortcuts))
-        help_menu.addAction(action("&About emotiondesk", self.show_about))
-
-        toolbar = self.addToolBar("Main")
-        toolbar.setObjectName("main_toolbar")
-        for item in (self.open_action, self.record_action, self.marker_action, self.export_action):
-            toolbar.addAction(item)
-        toolbar.addAction(self.summary_action)
-        toolbar.addAction(self.mirror_action)
 
     def _connect_parts(self) -> None:
         self.session.message.connect(self.statusBar().showMessage)
@@ -348,22 +253,10 @@ class MainWindow(QMainWindow):
             self.open_source(path)
 
     def _fill_camera_menu(self) -> None:
-        self.camera_menu.clear()
-        cameras = list_cameras()
-        if not cameras:
-            self.camera_menu.addAction("No camera found").setEnabled(False)
-            return
-        for camera in cameras:
-            item = QAction(f"{camera.name} ({camera.index})", self, checkable=True)
-            item.setChecked(self.source_spec == str(camera.index))
-            item.triggered.connect(lambda _=False, index=camera.index: self.open_source(str(index)))
-            self.camera_group.addAction(item)
-            self.camera_menu.addAction(item)
+        fill_camera_menu(self.camera_menu, self.camera_group, self.source_spec, self.open_source)
 
     def show_banner(self, message: str, retry: bool) -> None:
-        self.banner_text.setText(message)
-        self.retry_button.setVisible(retry)
-        self.banner.show()
+        self.banner.show_message(message, retry)
 
     # --- worker signals (queued into this, the UI thread) ---------------------------------------
     @Slot(str, str)
@@ -453,22 +346,11 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _update_rec_indicator(self) -> None:
-        if self.recording_path is None:
-            self.rec_indicator.setText("")
-            return
-        seconds = int(time.monotonic() - self.session.recording_started_at)
-        blink = "●" if seconds % 2 == 0 else "○"
-        self.rec_indicator.setText(f"{blink} REC {seconds // 60:02d}:{seconds % 60:02d}")
+        self.rec_indicator.setText(self.session.indicator_text())
 
     @Slot()
     def export_csv_dialog(self) -> None:
-        if (self.recording_path or self.last_recording) is None:
-            QMessageBox.information(self, "Nothing to export", "Record a session first (Space), then export it.")
-            return
-        default = sessions_dir() / timestamped_name("export")
-        target, _ = QFileDialog.getSaveFileName(self, "Export CSV", str(default), "CSV (*.csv)")
-        if target:
-            self.export_csv(Path(target))
+        self.session.export_dialog(sessions_dir() / timestamped_name("export"))
 
     def export_csv(self, target: Path) -> bool:
         """Copy the current/last recording (CSV + sidecar + markers) to `target`; a dialog on failure."""
@@ -476,15 +358,7 @@ class MainWindow(QMainWindow):
 
     def summary_dialog(self) -> SessionSummaryDialog | None:
         """The summary of the current/last recording (None with a message when there is none)."""
-        source = self.recording_path or self.last_recording
-        if source is None:
-            QMessageBox.information(self, "No session", "Record a session first (Space).")
-            return None
-        try:
-            return SessionSummaryDialog(source, self, self.palette_name, self.session.names)
-        except EmotionDeskError as error:
-            QMessageBox.warning(self, "Cannot summarise", str(error))
-            return None
+        return self.session.summary_dialog(self.palette_name)
 
     @Slot()
     def show_summary(self) -> None:
@@ -537,18 +411,11 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def show_shortcuts(self) -> None:
-        text = "\n".join(f"{key:>8}   {what}" for key, what in SHORTCUTS)
-        QMessageBox.information(self, "Keyboard shortcuts", text)
+        show_shortcuts(self)
 
     @Slot()
     def show_about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About emotiondesk",
-            f"<b>emotiondesk {__version__}</b><br>Model: {self.model_name or 'not loaded yet'}"
-            f" — classes: {', '.join(self.labels)}<br><br><b>Privacy.</b> {PRIVACY_NOTE}"
-            f"<br><br><b>Limits.</b> {LIMITS_NOTE}",
-        )
+        show_about(self, self.model_name, self.labels)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         self.settings.setValue("geometry", self.saveGeometry())

@@ -1,4 +1,5 @@
-"""File playback controls: play/pause, seek slider with time, speed, loop, and Analyse whole file with progress."""
+"""Source and playback controls: the Camera menu; for files play/pause, seek slider with time, speed, loop, and
+Analyse whole file with progress."""
 
 from __future__ import annotations
 
@@ -135,3 +136,22 @@ def with_signals_blocked(widget: QWidget, change) -> None:
 
     with QSignalBlocker(widget):
         change()
+
+
+def fill_camera_menu(menu, group, current: str | None, open_source) -> None:
+    """The Camera menu: the cameras found (the current one checked), or a disabled "No camera found"."""
+    from PySide6.QtGui import QAction
+
+    from emotiondesk.sources import list_cameras
+
+    menu.clear()
+    cameras = list_cameras()
+    if not cameras:
+        menu.addAction("No camera found").setEnabled(False)
+        return
+    for camera in cameras:
+        item = QAction(f"{camera.name} ({camera.index})", menu, checkable=True)
+        item.setChecked(current == str(camera.index))
+        item.triggered.connect(lambda _=False, index=camera.index: open_source(str(index)))
+        group.addAction(item)
+        menu.addAction(item)

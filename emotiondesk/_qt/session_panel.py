@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QSettings, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QInputDialog,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from emotiondesk.errors import EmotionDeskError
 from emotiondesk.markers import Marker, markers_path
 from emotiondesk.recording import sidecar_path
 from emotiondesk.session import FaceNames, SessionInfo, default_csv_name, now_wall
@@ -257,6 +259,36 @@ class SessionController(QObject):
             return False
         self.message.emit(f"Exported {target}", 6000)
         return True
+
+    def export_dialog(self, default: Path) -> None:
+        if (self.recording_path or self.last_recording) is None:
+            QMessageBox.information(self.window, "Nothing to export", "Record a session first (Space), then export it.")
+            return
+        target, _ = QFileDialog.getSaveFileName(self.window, "Export CSV", str(default), "CSV (*.csv)")
+        if target:
+            self.export_csv(Path(target))
+
+    def summary_dialog(self, palette: str):
+        """The summary of the current/last recording (None, after a message, when there is none)."""
+        from emotiondesk._qt.summary import SessionSummaryDialog
+
+        source = self.recording_path or self.last_recording
+        if source is None:
+            QMessageBox.information(self.window, "No session", "Record a session first (Space).")
+            return None
+        try:
+            return SessionSummaryDialog(source, self.window, palette, self.names)
+        except EmotionDeskError as error:
+            QMessageBox.warning(self.window, "Cannot summarise", str(error))
+            return None
+
+    def indicator_text(self) -> str:
+        """`● REC 01:23`, blinking; '' when not recording."""
+        if self.recording_path is None:
+            return ""
+        seconds = int(time.monotonic() - self.recording_started_at)
+        blink = "●" if seconds % 2 == 0 else "○"
+        return f"{blink} REC {seconds // 60:02d}:{seconds % 60:02d}"
 
 
 class SessionBar(QWidget):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from emotiondesk._qt.timeline import EmotionTimeline  # noqa: F401 (kept importable from here)
 from emotiondesk.palette import DEFAULT_PALETTE, emotion_color
@@ -129,3 +129,25 @@ class ProbabilityBars(QWidget):
                 QColor(*emotion_color(label, self.palette_name)),
             )
             painter.drawText(int(label_width + bar_space + 6), y + metrics.ascent(), f"{float(value):.0%}")
+
+
+class SourceBanner(QFrame):
+    """A red strip over the video saying why the source is unavailable, with Retry and Open file…."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setStyleSheet("QFrame { background: #5c1f1f; color: white; border-radius: 4px; }")
+        layout = QHBoxLayout(self)
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.retry_button = QPushButton("Retry")
+        self.open_button = QPushButton("Open file…")
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.retry_button)
+        layout.addWidget(self.open_button)
+        self.hide()
+
+    def show_message(self, message: str, retry: bool) -> None:
+        self.text.setText(message)
+        self.retry_button.setVisible(retry)
+        self.show()
