@@ -57,7 +57,9 @@ def draw_timeline(ax, session: RecordedSession, palette: str = DEFAULT_PALETTE, 
     for row in rows:
         column = min(int((row["time_s"] - start) / bin_s), bins - 1)
         image[index[session.names.canonical(row["face_id"])], column] = colors.get(row["smoothed_label"], 0.5)
-    ax.imshow(image, aspect="auto", interpolation="nearest", extent=(start, start + bins * bin_s, len(faces), 0))
+    ax.imshow(
+        image, aspect="auto", interpolation="nearest", extent=(start, start + bins * bin_s, max(len(faces), 1), 0)
+    )
     ax.set_yticks([i + 0.5 for i in range(len(faces))], [session.face_title(f) for f in faces])
     ax.set_xlabel("time (s)")
     ax.set_title("Timeline" + (" with markers" if session.markers else ""))

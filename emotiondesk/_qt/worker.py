@@ -24,8 +24,7 @@ SPEEDS = {"0.5×": 0.5, "1×": 1.0, "2×": 2.0, "As fast as possible": 0.0}
 class _Requests:
     """What the UI asked for since the worker last looked (guarded by the worker's lock)."""
 
-    record: tuple[Path, SessionInfo, FaceNames] | None = None
-    stop_recording: bool = False
+    recording: list[tuple[Path, SessionInfo, FaceNames] | None] = field(default_factory=list)  # None = stop
     paused: bool | None = None
     seek: int | None = None
     speed: float | None = None
@@ -92,16 +91,16 @@ class PipelineWorker(QThread):
     def start_recording(self, path: Path, info: SessionInfo | None = None, names: FaceNames | None = None) -> None:
         """Record to `path` (+ sidecar, + `_markers.csv`); on a file that has ended, from its first frame."""
         with self._lock:
-            self._requests.record = (Path(path), info or SessionInfo(), (names or FaceNames()).copy())
+            self._requests.recording.append((Path(path), info or SessionInfo(), (names or FaceNames()).copy()))
 
     def stop_recording(self) -> None:
         with self._lock:
-            self._requests.stop_recording = True
+            self._requests.recording.append(None)
 
     def analyse_whole_file(self, path: Path, info: SessionInfo | None = None, names: FaceNames | None = None) -> None:
         """Record the file from its first frame at full speed; the recording stops at its end."""
         with self._lock:
-            self._requests.record = (Path(path), info or SessionInfo(), (names or FaceNames()).copy())
+            self._requests.recording.append((Path(path), info or SessionInfo(), (names or FaceNames()).copy()))
             self._requests.whole_file = True
             self._requests.restart = True
 
@@ -248,13 +247,13 @@ class PipelineWorker(QThread):
                     self.markers_sink.add(marker)
                 except EmotionDeskError as error:
                     self.recording_failed.emit(str(error))
-        if requests.stop_recording:
-            if self._whole_file_speed is not None:
-                self.speed, self._whole_file_speed = self._whole_file_speed, None
+        for request in requests.recording:  # in the order asked: start, stop, start…
             self._finish_recording()
-        if requests.record is not None:
-            self._finish_recording()
-            self._open_recording(pipeline, source, *requests.record)
+            if request is None:
+                if self._whole_file_speed is not None:
+                    self.speed, self._whole_file_speed = self._whole_file_speed, None
+                continue
+            self._open_recording(pipeline, source, *request)
             if self.ended and source.kind != "camera":
                 action, self.paused = "restart", False  # recording a file that has ended plays it from the start
         if requests.whole_file and self.recorder is not None:

@@ -1,0 +1,176 @@
+"""The window's parts on their own and together (pytest-qt offscreen, real clips, real detector):
+playback, recording a session with participant, markers and face names, the timeline legend, the summary."""
+
+import csv
+import json
+
+import pytest
+
+pytest.importorskip("PySide6")
+from model_factory import FER_LABELS  # noqa: E402
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
+
+from emotiondesk._qt.main_window import MainWindow  # noqa: E402
+from emotiondesk.markers import markers_path  # noqa: E402
+from emotiondesk.pipeline import PipelineConfig  # noqa: E402
+from emotiondesk.session import SessionInfo  # noqa: E402
+
+
+@pytest.fixture()
+def window(qtbot, tmp_path, contract_model, monkeypatch):
+    monkeypatch.setattr("emotiondesk._qt.main_window.sessions_dir", lambda: tmp_path / "sessions")
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    main = MainWindow(model=str(contract_model), settings=settings, realtime=True)
+    qtbot.addWidget(main)
+    main.show()
+    yield main
+    main.close()
+
+
+def rows_of(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_playback_bar_pauses_seeks_and_changes_speed(qtbot, clip_three_faces, contract_model):
+    from emotiondesk._qt.playback import PlaybackBar
+    from emotiondesk._qt.worker import PipelineWorker
+
+    bar = PlaybackBar()
+    qtbot.addWidget(bar)
+    worker = PipelineWorker(str(clip_three_faces), PipelineConfig(model=str(contract_model)), realtime=True)
+    shown = []
+
+    def take(image, result):
+        shown.append(result.index)
+        bar.update_position(result.index, result.time_s)
+        worker.frame_taken()
+
+    worker.frame_ready.connect(take)
+    worker.source_opened.connect(lambda name, kind: bar.source_opened(kind, worker.frame_count, worker.fps))
+    bar.attach(worker)
+    worker.start()
+    try:
+        qtbot.waitUntil(lambda: len(shown) >= 2, timeout=15000)
+        assert not bar.isHidden() and bar.slider.maximum() == 19
+        bar.set_paused(True)
+        assert bar.play_button.text() == "▶ Play"
+        qtbot.wait(300)
+        count = len(shown)
+        qtbot.wait(400)
+        assert len(shown) <= count + 1  # paused: nothing more arrives
+        bar.seek(15)  # shown even while paused
+        qtbot.waitUntil(lambda: shown[-1] == 15, timeout=5000)
+        assert bar.slider.value() == 15 and bar.time_label.text().startswith("0:01.0 / 0:01.3")
+        bar.speed.setCurrentIndex(bar.speed.findData(0.0))
+        bar.loop.setChecked(True)
+        bar.set_paused(False)
+        qtbot.waitUntil(lambda: len(shown) > count + 8, timeout=10000)  # looped back to the start, fast
+        assert worker.speed == 0.0 and 0 in shown[count:]
+    finally:
+        worker.request_stop()
+        assert worker.wait(3000)
+
+
+def test_recording_an_ended_file_starts_it_again_from_the_beginning(qtbot, window, clip_three_faces):
+    window.realtime = False
+    window.open_source(str(clip_three_faces))
+    qtbot.waitUntil(lambda: window.worker is not None and window.worker.ended, timeout=20000)
+    window.start_recording()
+    qtbot.waitUntil(
+        lambda: (recorder := window.worker.recorder) is not None and recorder.frames_written >= 20, timeout=20000
+    )
+    window.stop_recording()
+    qtbot.waitUntil(lambda: window.last_recording is not None, timeout=5000)
+    assert {int(r["frame"]) for r in rows_of(window.last_recording)} == set(range(20))
+
+
+def test_analyse_whole_file_records_every_frame_with_progress(qtbot, window, clip_three_faces, tmp_path):
+    window.open_source(str(clip_three_faces))
+    qtbot.waitUntil(lambda: window.worker is not None and window.worker.frames_displayed >= 3, timeout=20000)
+    window.analyse_whole_file(tmp_path / "whole.csv")
+    assert window.playback.progress.isVisibleTo(window) and window.recording_path == tmp_path / "whole.csv"
+    with qtbot.waitSignal(window.worker.analysis_finished, timeout=20000):
+        pass
+    qtbot.waitUntil(lambda: window.last_recording == tmp_path / "whole.csv", timeout=5000)
+    assert {int(r["frame"]) for r in rows_of(tmp_path / "whole.csv")} == set(range(20))
+    assert window.recording_path is None and not window.playback.progress.isVisibleTo(window)
+    assert window.worker.speed == 1.0  # back to the speed chosen before
+
+
+def test_session_markers_and_face_names_reach_csv_sidecar_timeline_and_summary(qtbot, window, clip_three_faces):
+    window.playback.loop.setChecked(True)
+    window.session.set_info(SessionInfo("P 01", "pilot-1", "calm room"))
+    window.open_source(str(clip_three_faces))
+    qtbot.waitUntil(lambda: window.faces_list.count() >= 3, timeout=20000)
+    window.start_recording()
+    assert window.recording_path.name.startswith("P-01_pilot-1_")
+    qtbot.waitUntil(lambda: window.worker.recorder is not None, timeout=5000)
+    window.activateWindow()
+    window.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_3)
+    window.session.add_marker(0, "stimulus on")
+    window.session.rename_face(1, "Alice")
+    window.session.merge_faces(3, 1)
+    qtbot.waitUntil(lambda: window.worker.recorder.names.name(3) == "Alice", timeout=5000)
+    qtbot.waitUntil(lambda: window.worker.recorder.rows_written >= 12, timeout=15000)
+    assert any("Alice" in window.faces_list.item(i).text() for i in range(window.faces_list.count()))
+    window.timeline.redraw()
+    assert window.timeline.legend.labels == tuple(FER_LABELS)
+    assert [line.label.format for line in window.timeline.marker_lines] == ["3", "stimulus on"]
+    ticks = [text for _, text in window.timeline.plot.getAxis("left")._tickLevels[0]]
+    assert "Alice" in ticks and "#3" not in ticks
+    path = window.recording_path
+    window.stop_recording()
+    qtbot.waitUntil(lambda: window.last_recording == path, timeout=5000)
+    rows = rows_of(path)
+    assert {r["participant"] for r in rows} == {"P 01"} and {r["session"] for r in rows} == {"pilot-1"}
+    assert "Alice" in {r["face_name"] for r in rows if r["face_id"] == "3"}
+    sidecar = json.loads(path.with_suffix(".json").read_text())
+    assert sidecar["session"]["notes"] == "calm room" and sidecar["face_names"] == {"1": "Alice"}
+    assert sidecar["face_merges"] == {"3": 1}
+    markers = rows_of(markers_path(path))
+    assert [(m["marker"], m["text"]) for m in markers] == [("3", ""), ("0", "stimulus on")]
+    dialog = window.summary_dialog()
+    qtbot.addWidget(dialog)
+    assert dialog.summary and [dialog.session.face_title(f) for f in dialog.summary][0] == "Alice (#1)"
+    assert 3 not in dialog.summary and 0 < dialog.summary[1]["seconds"] <= dialog.summary[1]["frames"] / 15 + 1e-6
+
+
+def test_summary_saves_the_figure_with_the_legend_beside_the_plot(qtbot, window, clip_three_faces, tmp_path):
+    window.open_source(str(clip_three_faces))
+    qtbot.waitUntil(lambda: window.worker is not None and window.worker.frames_displayed >= 2, timeout=20000)
+    window.start_recording(tmp_path / "s.csv")
+    qtbot.waitUntil(lambda: window.worker.recorder is not None, timeout=5000)
+    window.session.add_marker(2)
+    qtbot.waitUntil(lambda: window.worker.recorder is None or window.worker.recorder.rows_written >= 9, timeout=15000)
+    window.stop_recording()
+    qtbot.waitUntil(lambda: window.last_recording is not None, timeout=5000)
+    dialog = window.summary_dialog()
+    qtbot.addWidget(dialog)
+    dialog.canvas.draw()
+    renderer = dialog.figure.canvas.get_renderer()
+    for ax in dialog.figure.axes:
+        legend = ax.get_legend()
+        if legend is not None:
+            assert legend.get_window_extent(renderer).x0 >= ax.get_window_extent(renderer).x1  # beside, not on
+    for suffix, magic in ((".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF")):
+        target = tmp_path / f"figure{suffix}"
+        assert dialog.save_figure(target)
+        assert target.read_bytes().startswith(magic)
+    png = (tmp_path / "figure.png").read_bytes()
+    assert png != dialog.grab().toImage().bits().tobytes()[: len(png)]
+    report = dialog.write_report()
+    assert report == tmp_path / "s.html" and "2" in report.read_text()
+
+
+def test_settings_palette_switches_every_view(qtbot, window):
+    from emotiondesk._qt.settings_dialog import SettingsDialog
+    from emotiondesk.palette import CLASSIC, OKABE_ITO
+
+    assert window.video.palette_name == "okabe-ito" and window.timeline.palette_name == "okabe-ito"
+    dialog = SettingsDialog(window.config, window, window.palette_name)
+    dialog.palette.setCurrentIndex(dialog.palette.findData("classic"))
+    window.apply_settings(dialog)
+    assert window.bars.palette_name == window.timeline.legend.palette_name == "classic"
+    assert window.settings.value("palette") == "classic" and CLASSIC["happy"] != OKABE_ITO["happy"]
