@@ -54,9 +54,11 @@ def draw_timeline(ax, session: RecordedSession, palette: str = DEFAULT_PALETTE, 
     image[:] = BACKGROUND
     index = {face_id: i for i, face_id in enumerate(faces)}
     colors = {label: np.array(emotion_color(label, palette)) / 255 for label in session.labels}
-    for row in rows:
-        column = min(int((row["time_s"] - start) / bin_s), bins - 1)
-        image[index[session.names.canonical(row["face_id"])], column] = colors.get(row["smoothed_label"], 0.5)
+    span = max(session.interval_s, bin_s)
+    for row in rows:  # each detection covers its frame's interval, so bands have no gaps between frames
+        first = min(int((row["time_s"] - start) / bin_s + 1e-6), bins - 1)
+        last = max(first + 1, min(int(np.ceil((row["time_s"] + span - start) / bin_s - 1e-6)), bins))
+        image[index[session.names.canonical(row["face_id"])], first:last] = colors.get(row["smoothed_label"], 0.5)
     ax.imshow(
         image, aspect="auto", interpolation="nearest", extent=(start, start + bins * bin_s, max(len(faces), 1), 0)
     )
@@ -67,12 +69,13 @@ def draw_timeline(ax, session: RecordedSession, palette: str = DEFAULT_PALETTE, 
         ax.axvline(marker.time_s, color="black", linewidth=1.2, linestyle="--")
         ax.annotate(
             marker.title,
-            (marker.time_s, 0),
-            xytext=(2, 2),
+            (marker.time_s, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -3),
             textcoords="offset points",
-            va="bottom",
+            va="top",
             fontsize=8,
-            annotation_clip=False,
+            bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
         )
     if legend:
         _legend(ax, session.labels, palette)

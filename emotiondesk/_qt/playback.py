@@ -4,7 +4,17 @@ Analyse whole file with progress."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSlider, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QStyle,
+    QWidget,
+)
 
 from emotiondesk._qt.worker import SPEEDS
 
@@ -28,10 +38,11 @@ class PlaybackBar(QWidget):
         self.frame_count = 0
         self.fps = 0.0
         self.analysing = False
-        self.play_button = QPushButton("⏸ Pause")
+        self.play_button = QPushButton()
         self.play_button.setCheckable(True)
         self.play_button.setToolTip("Play / pause (K)")
         self.play_button.toggled.connect(self.set_paused)
+        self._show_paused(False)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setToolTip("Seek")
         self.slider.sliderReleased.connect(self._seek_to_slider)
@@ -64,7 +75,7 @@ class PlaybackBar(QWidget):
         self.hide()
         self.finish_analysis()
         with_signals_blocked(self.play_button, lambda: self.play_button.setChecked(False))
-        self.play_button.setText("⏸ Pause")
+        self._show_paused(False)
         if worker is not None:
             worker.set_loop(self.loop.isChecked())
             index = self.speed.findData(worker.speed)
@@ -86,12 +97,17 @@ class PlaybackBar(QWidget):
 
     @Slot(bool)
     def set_paused(self, paused: bool) -> None:
-        self.play_button.setText("▶ Play" if paused else "⏸ Pause")
+        self._show_paused(paused)
         if self.play_button.isChecked() != paused:
             self.play_button.setChecked(paused)
             return
         if self.worker is not None:
             self.worker.set_paused(paused)
+
+    def _show_paused(self, paused: bool) -> None:
+        icon = QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause
+        self.play_button.setIcon(self.style().standardIcon(icon))
+        self.play_button.setText("Play" if paused else "Pause")
 
     def seek(self, index: int) -> None:
         if self.worker is not None:
@@ -104,7 +120,7 @@ class PlaybackBar(QWidget):
         self.progress.show()
         self.analyse_button.setEnabled(False)
         with_signals_blocked(self.play_button, lambda: self.play_button.setChecked(False))
-        self.play_button.setText("⏸ Pause")
+        self._show_paused(False)
 
     def finish_analysis(self) -> None:
         self.analysing = False
