@@ -185,6 +185,8 @@ def write_report(
 ) -> Path:
     """Write the HTML report (default: beside the CSV, `.html`); never over the CSV itself."""
     csv_path = Path(csv_path)
+    if not csv_path.is_file():
+        raise RecordingError(f"{csv_path}: no such file")
     out = Path(out) if out is not None else csv_path.with_suffix(".html")
     if out.resolve() == csv_path.resolve() or out.suffix.lower() in (".csv", ".json"):
         raise RecordingError(f"{out}: refusing to write the report over a session file; give an .html name")

@@ -78,6 +78,7 @@ class VideoSource(FrameSource):
             self.capture.release()
             raise SourceError(f"{path}: video has no decodable frames")
         self._first = first
+        self._seek_to: int | None = None
 
     def seek(self, index: int) -> None:
         """Continue from frame `index` at the next read (call from the thread that iterates)."""
@@ -85,7 +86,6 @@ class VideoSource(FrameSource):
 
     def __iter__(self) -> Iterator[Frame]:
         image, index = self._first, 0
-        self._seek_to: int | None = None
         while True:
             if self._seek_to is not None:
                 index, self._seek_to = self._seek_to, None

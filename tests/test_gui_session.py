@@ -174,3 +174,55 @@ def test_settings_palette_switches_every_view(qtbot, window):
     window.apply_settings(dialog)
     assert window.bars.palette_name == window.timeline.legend.palette_name == "classic"
     assert window.settings.value("palette") == "classic" and CLASSIC["happy"] != OKABE_ITO["happy"]
+
+
+def test_record_asks_for_the_session_and_remembers_it(qtbot, window, clip_three_faces):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from emotiondesk._qt.session_panel import SessionDialog
+
+    window.open_source(str(clip_three_faces))
+    qtbot.waitUntil(lambda: window.worker is not None and window.worker.frames_displayed >= 1, timeout=20000)
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, SessionDialog)
+        dialog.participant.setText("P07")
+        dialog.session.setText("day 2")
+        dialog.accept()
+
+    QTimer.singleShot(200, answer)
+    window.record_action.trigger()  # the Record button / Space
+    assert window.recording_path is not None and window.recording_path.name.startswith("P07_day-2_")
+    assert window.settings.value("participant") == "P07" and "P07" in window.session_bar.summary.text()
+    window.record_action.trigger()
+    qtbot.waitUntil(lambda: window.last_recording is not None, timeout=5000)
+    assert window.session.info.session == "day 2"  # remembered for the next recording
+
+
+def test_double_click_renames_after_the_list_signal_returns(qtbot, window, clip_three_faces):
+    window.open_source(str(clip_three_faces))
+    qtbot.waitUntil(lambda: window.faces_list.count() >= 2, timeout=20000)
+    asked = []
+    window.faces.rename_requested.disconnect()
+    window.faces.rename_requested.connect(lambda face_id: asked.append(face_id))
+    item = window.faces_list.item(0)
+    face_id = item.data(Qt.ItemDataRole.UserRole)
+    window.faces_list.itemDoubleClicked.emit(item)
+    assert asked == []  # not inside the list's own signal
+    qtbot.waitUntil(lambda: asked == [face_id], timeout=2000)
+    window.session.rename_face(face_id, "P09")
+    qtbot.waitUntil(lambda: any("P09" in window.faces_list.item(i).text() for i in range(window.faces_list.count())))
+    assert window.video.names.name(face_id) == "P09"
+
+
+def test_seeking_an_ended_file_plays_it_again_from_there(qtbot, window, clip_three_faces):
+    window.realtime = False
+    window.open_source(str(clip_three_faces))
+    qtbot.waitUntil(lambda: window.worker is not None and window.worker.ended, timeout=20000)
+    shown = []
+    window.worker.frame_ready.connect(lambda image, result: shown.append(result.index))
+    window.playback.seek(12)
+    qtbot.waitUntil(lambda: bool(shown), timeout=10000)
+    assert shown[0] == 12

@@ -167,3 +167,21 @@ def test_report_is_self_contained_with_markers_names_and_windows(tmp_path, clip_
     table = page[page.index("class='markers'") :]
     assert "1 stimulus" in table and "look &lt;left&gt;" in table
     assert main(["report", str(out), "--out", str(out)]) == 2  # never over the session CSV
+
+
+def test_video_source_seeks_before_and_during_iteration(clip_three_faces):
+    from emotiondesk.sources import open_source
+
+    with open_source(clip_three_faces) as source:
+        source.seek(5)  # before the first read (a file reopened after its end, then sought)
+        frames = iter(source)
+        assert next(frames).index == 5 and next(frames).index == 6
+        source.seek(2)
+        assert [next(frames).index for _ in range(2)] == [2, 3]
+        source.seek(99)
+        assert next(frames, None) is None
+
+
+def test_report_of_a_missing_csv_is_one_line(tmp_path, capsys):
+    assert main(["report", str(tmp_path / "nope.csv")]) == 2
+    assert capsys.readouterr().err.strip() == f"emotiondesk: error: {tmp_path / 'nope.csv'}: no such file"
