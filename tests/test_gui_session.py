@@ -94,6 +94,8 @@ def test_analyse_whole_file_records_every_frame_with_progress(qtbot, window, cli
         pass
     qtbot.waitUntil(lambda: window.last_recording == tmp_path / "whole.csv", timeout=5000)
     assert {int(r["frame"]) for r in rows_of(tmp_path / "whole.csv")} == set(range(20))
+    sidecar = json.loads((tmp_path / "whole.json").read_text())
+    assert sidecar["status"] == "finished" and sidecar["frames_done"] == sidecar["frames_in_source"] == 20
     assert window.recording_path is None and not window.playback.progress.isVisibleTo(window)
     assert window.worker.speed == 1.0  # back to the speed chosen before
 

@@ -174,7 +174,7 @@ class PipelineWorker(QThread):
         if self._whole_file_speed is not None:
             path = self.recorder.path if self.recorder is not None else None
             self.speed, self._whole_file_speed = self._whole_file_speed, None
-            self._finish_recording()
+            self._finish_recording(whole_file=True)
             if path is not None:
                 self.analysis_finished.emit(str(path))
         self.source_finished.emit()
@@ -295,7 +295,8 @@ class PipelineWorker(QThread):
                 self.recorder = None
             self.recording_failed.emit(str(error))
 
-    def _finish_recording(self) -> None:
+    def _finish_recording(self, whole_file: bool = False) -> None:
+        """Close the recording; a whole-file analysis says `finished` only when it reached the end."""
         if self.markers_sink is not None:
             self.markers_sink.close()
             self.markers_sink = None
@@ -303,8 +304,12 @@ class PipelineWorker(QThread):
             recorder, self.recorder = self.recorder, None
             self._recorded.seconds = time.monotonic() - self._recording_started
             try:
-                frames = self._recorded.frames
-                recorder.close(RunStatus("finished", frames, None, None, self._recorded.as_dict()))
+                frames, summary = self._recorded.frames, self._recorded.as_dict()
+                if whole_file or self._whole_file_speed is not None:
+                    state = "finished" if whole_file else "interrupted"
+                    recorder.close(RunStatus(state, frames, self.frame_count, None, summary))
+                else:
+                    recorder.close(RunStatus("finished", frames, None, None, summary))
             except EmotionDeskError as error:
                 self.recording_failed.emit(str(error))
             self.recording_stopped.emit(str(recorder.path), recorder.rows_written)
