@@ -228,3 +228,49 @@ def test_seeking_an_ended_file_plays_it_again_from_there(qtbot, window, clip_thr
     window.playback.seek(12)
     qtbot.waitUntil(lambda: bool(shown), timeout=10000)
     assert shown[0] == 12
+
+
+def synthetic_result(index: int, face_ids=(1, 2, 3)):
+    import numpy as np
+
+    from emotiondesk.types import Box, Face, FrameResult
+
+    faces = [
+        Face(Box(100 * f, 50, 60, 60), 0.9, probabilities=np.eye(7, dtype=np.float32)[f], face_id=f) for f in face_ids
+    ]
+    return FrameResult(index, index / 10, 640, 480, faces, tuple(FER_LABELS))
+
+
+def test_timeline_on_its_own_has_legend_markers_and_names(qtbot):
+    from emotiondesk._qt.timeline import EmotionTimeline
+    from emotiondesk.markers import Marker
+    from emotiondesk.session import FaceNames
+
+    timeline = EmotionTimeline(5.0)
+    qtbot.addWidget(timeline)
+    timeline.show()
+    for index in range(80):
+        timeline.add_result(synthetic_result(index))
+    timeline.names = FaceNames({1: "P01"}, {3: 2})
+    timeline.set_markers([Marker(1.0, 10, 1), Marker(7.0, 70, 0, "go")])  # 1.0 s is out of the 5 s window
+    timeline.redraw()
+    assert timeline.legend.labels == tuple(FER_LABELS) and timeline.legend.sizeHint().width() > 40
+    assert [line.label.format for line in timeline.marker_lines] == ["go"]
+    assert [text for _, text in timeline.plot.getAxis("left")._tickLevels[0]] == ["P01", "#2"]
+    assert timeline.legend.geometry().left() >= timeline.plot.geometry().right()  # beside, never over the bands
+
+
+def test_faces_panel_on_its_own_keeps_the_selection_across_rebuilds(qtbot):
+    from emotiondesk._qt.faces_panel import FacesPanel
+
+    panel = FacesPanel()
+    qtbot.addWidget(panel)
+    panel.update_faces(synthetic_result(0))
+    panel.faces_list.setCurrentRow(1)
+    assert panel.selected_face_id == 2 and panel.bars.title == "Face #2"
+    panel.update_faces(synthetic_result(1, (2, 3)))
+    assert panel.faces_list.currentItem().data(Qt.ItemDataRole.UserRole) == 2
+    panel.names.rename(2, "P02")
+    panel.relabel()
+    assert panel.faces_list.item(0).text().startswith("#2 P02") and panel.bars.title == "Face P02"
+    assert panel.seen_ids == {1, 2, 3}
