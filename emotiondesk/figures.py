@@ -16,6 +16,11 @@ if TYPE_CHECKING:
 BACKGROUND = (0.94, 0.94, 0.94)
 
 
+def plain(text: str) -> str:
+    """User text shown as typed (a `$` would otherwise start matplotlib mathtext)."""
+    return text.replace("$", r"\$")
+
+
 def _legend(ax, labels: tuple[str, ...], palette: str) -> None:
     """The emotion legend to the right of the plot, never over the data."""
     from matplotlib.patches import Patch
@@ -27,7 +32,7 @@ def _legend(ax, labels: tuple[str, ...], palette: str) -> None:
 def draw_distribution(ax, session: RecordedSession, palette: str = DEFAULT_PALETTE) -> None:
     """One horizontal bar per face: the share of its time in each (smoothed) emotion."""
     faces = list(session.summary)
-    names = [session.face_title(face_id) for face_id in faces]
+    names = [plain(session.face_title(face_id)) for face_id in faces]
     left = np.zeros(len(faces))
     for label in session.labels:
         shares = np.array([session.summary[face_id][label] for face_id in faces])
@@ -62,13 +67,13 @@ def draw_timeline(ax, session: RecordedSession, palette: str = DEFAULT_PALETTE, 
     ax.imshow(
         image, aspect="auto", interpolation="nearest", extent=(start, start + bins * bin_s, max(len(faces), 1), 0)
     )
-    ax.set_yticks([i + 0.5 for i in range(len(faces))], [session.face_title(f) for f in faces])
+    ax.set_yticks([i + 0.5 for i in range(len(faces))], [plain(session.face_title(f)) for f in faces])
     ax.set_xlabel("time (s)")
     ax.set_title("Timeline" + (" with markers" if session.markers else ""))
     for marker in session.markers:
         ax.axvline(marker.time_s, color="black", linewidth=1.2, linestyle="--")
         ax.annotate(
-            marker.title,
+            plain(marker.title),
             (marker.time_s, 1.0),
             xycoords=("data", "axes fraction"),
             xytext=(3, -3),

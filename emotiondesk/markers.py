@@ -68,7 +68,7 @@ def markers_path(csv_path: Path) -> Path:
 def read_markers_file(path: Path) -> list[tuple[float, int, str]]:
     """`time_s,text` lines (a header line, blank lines and `#` comments allowed) → sorted (time_s, number, text)."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")  # a spreadsheet's byte-order mark is not a time
     except (OSError, UnicodeDecodeError) as error:
         raise MarkerError(f"{path}: cannot read markers ({getattr(error, 'strerror', None) or error})") from None
     scheduled = []

@@ -152,7 +152,7 @@ def test_report_is_self_contained_with_markers_names_and_windows(tmp_path, clip_
     import re
 
     markers = tmp_path / "events.csv"
-    markers.write_text("0.2,1 stimulus\n0.9,look <left>\n")
+    markers.write_text("\ufeff0.2,1 stimulus\n0.9,look <left> for $5\n", encoding="utf-8")
     out = tmp_path / "run.csv"
     args = ["analyze", str(clip_three_faces), "--csv", str(out), "--model", str(contract_model), "--quiet"]
     assert main([*args, "--participant", "P01", "--session", "pilot-1", "--markers", str(markers)]) == 0
@@ -165,7 +165,7 @@ def test_report_is_self_contained_with_markers_names_and_windows(tmp_path, clip_
     assert page.count("data:image/png;base64,") == 2
     assert "Alice (#1)" in page and "#3" not in page and "P01" in page and "pilot-1" in page
     table = page[page.index("class='markers'") :]
-    assert "1 stimulus" in table and "look &lt;left&gt;" in table
+    assert "1 stimulus" in table and "look &lt;left&gt; for $5" in table
     assert main(["report", str(out), "--out", str(out)]) == 2  # never over the session CSV
 
 
