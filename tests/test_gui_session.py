@@ -217,6 +217,8 @@ def test_double_click_renames_after_the_list_signal_returns(qtbot, window, clip_
     window.session.rename_face(face_id, "P09")
     qtbot.waitUntil(lambda: any("P09" in window.faces_list.item(i).text() for i in range(window.faces_list.count())))
     assert window.video.names.name(face_id) == "P09"
+    window.retry_source()  # F5 on the same source keeps the names
+    assert window.video.names.name(face_id) == "P09" and window.timeline.names.name(face_id) == "P09"
 
 
 def test_seeking_an_ended_file_plays_it_again_from_there(qtbot, window, clip_three_faces):

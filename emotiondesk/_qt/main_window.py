@@ -191,12 +191,13 @@ class MainWindow(QMainWindow):
         self.stop_worker()
         from emotiondesk._qt.worker import PipelineWorker
 
+        if str(spec) != self.source_spec:  # F5 / Settings keep the names and markers of the same source
+            self.session.new_source()
         self.source_spec = str(spec)
         self.banner.hide()
         self.video.clear(f"Opening {spec}…")
         self.timeline.clear_samples()
         self.faces.clear()
-        self.session.new_source()
         worker = PipelineWorker(self.source_spec, self.config, realtime=self.realtime, loop=self.loop)
         worker.frame_ready.connect(self.on_frame)
         worker.source_opened.connect(self.on_source_opened)

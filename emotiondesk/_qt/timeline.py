@@ -147,6 +147,6 @@ class EmotionTimeline(QWidget):
         self.markers = list(markers)
 
     def clear_samples(self) -> None:
+        """Forget the faces' history (the markers are set by `set_markers`)."""
         self.samples.clear()
-        self.markers = []
         self.redraw()
