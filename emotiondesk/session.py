@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 
 
 @dataclass
@@ -34,6 +35,16 @@ def default_csv_name(info: SessionInfo, when: datetime | None = None) -> str:
     stamp = (when or datetime.now()).strftime("%Y%m%d-%H%M%S")
     parts = [p for p in (safe_name_part(info.participant), safe_name_part(info.session)) if p]
     return "_".join([*(parts or ["session"]), stamp]) + ".csv"
+
+
+def unused_path(folder: Path, name: str) -> Path:
+    """`folder/name`, or `stem-2.csv`, `stem-3.csv`… when taken (two recordings in one second never collide)."""
+    path = Path(folder) / name
+    number = 2
+    while path.exists():
+        path = Path(folder) / f"{Path(name).stem}-{number}{Path(name).suffix}"
+        number += 1
+    return path
 
 
 def now_wall() -> datetime:

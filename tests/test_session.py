@@ -41,6 +41,15 @@ def test_default_file_name_is_sanitised_and_dated():
     assert default_csv_name(SessionInfo(), when) == "session_20260304-050607.csv"
 
 
+def test_default_path_never_reuses_a_recording(tmp_path):
+    from emotiondesk.session import unused_path
+
+    (tmp_path / "P01_x.csv").write_text("kept")
+    (tmp_path / "P01_x-2.csv").write_text("kept")
+    assert unused_path(tmp_path, "P01_x.csv") == tmp_path / "P01_x-3.csv"
+    assert unused_path(tmp_path, "new.csv") == tmp_path / "new.csv"
+
+
 def test_wall_time_is_iso_with_milliseconds_and_offset():
     text = wall_time_text(datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc))
     assert text == "2026-01-02T03:04:05.678+00:00"

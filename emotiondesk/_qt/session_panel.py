@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from emotiondesk.errors import EmotionDeskError
 from emotiondesk.markers import Marker, markers_path
 from emotiondesk.recording import sidecar_path
-from emotiondesk.session import FaceNames, SessionInfo, default_csv_name, now_wall
+from emotiondesk.session import FaceNames, SessionInfo, default_csv_name, now_wall, unused_path
 from emotiondesk.types import FrameResult
 
 
@@ -108,7 +108,7 @@ class SessionController(QObject):
 
     # --- recording ------------------------------------------------------------------------------
     def default_path(self) -> Path:
-        return self._folder() / default_csv_name(self.info)
+        return unused_path(self._folder(), default_csv_name(self.info))
 
     def start_recording(self, path: Path | None = None) -> bool:
         worker = self._worker()
