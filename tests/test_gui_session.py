@@ -59,6 +59,8 @@ def test_playback_bar_pauses_seeks_and_changes_speed(qtbot, clip_three_faces, co
         count = len(shown)
         qtbot.wait(400)
         assert len(shown) <= count + 1  # paused: nothing more arrives
+        bar.slider.triggerAction(bar.slider.SliderAction.SliderToMaximum)  # a key press on the slider
+        qtbot.waitUntil(lambda: shown[-1] == 19, timeout=5000)
         bar.seek(15)  # shown even while paused
         qtbot.waitUntil(lambda: shown[-1] == 15, timeout=5000)
         assert bar.slider.value() == 15 and bar.time_label.text().startswith("0:01.0 / 0:01.3")

@@ -46,6 +46,7 @@ class PlaybackBar(QWidget):
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setToolTip("Seek")
         self.slider.sliderReleased.connect(self._seek_to_slider)
+        self.slider.valueChanged.connect(self._slider_changed)  # clicks, keys, wheel (programmatic moves are blocked)
         self.slider.sliderMoved.connect(self._show_slider_time)
         self.time_label = QLabel("0:00.0 / 0:00.0")
         self.speed = QComboBox()
@@ -130,6 +131,11 @@ class PlaybackBar(QWidget):
     @Slot()
     def _seek_to_slider(self) -> None:
         self.seek(self.slider.value())
+
+    @Slot(int)
+    def _slider_changed(self, index: int) -> None:
+        if not self.slider.isSliderDown():  # a drag seeks once, on release
+            self.seek(index)
 
     @Slot(int)
     def _show_slider_time(self, index: int) -> None:
