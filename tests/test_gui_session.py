@@ -278,3 +278,17 @@ def test_faces_panel_on_its_own_keeps_the_selection_across_rebuilds(qtbot):
     panel.relabel()
     assert panel.faces_list.item(0).text().startswith("#2 P02") and panel.bars.title == "Face P02"
     assert panel.seen_ids == {1, 2, 3}
+
+
+def test_k_pauses_a_file_but_not_a_still(qtbot, window, clip_three_faces, still_three_faces):
+    window.open_source(str(clip_three_faces))
+    qtbot.waitUntil(lambda: window.worker is not None and window.worker.frames_displayed >= 2, timeout=20000)
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_K)
+    qtbot.waitUntil(lambda: window.worker.paused, timeout=3000)
+    assert window.playback.play_button.text() == "Play"
+    window.open_source(str(still_three_faces))
+    qtbot.waitUntil(lambda: window.worker.frames_displayed >= 1, timeout=20000)
+    assert window.playback.isHidden()
+    window.playback.toggle_play()
+    assert window.playback.play_button.text() == "Pause"

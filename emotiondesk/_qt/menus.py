@@ -31,9 +31,7 @@ def build_menus(window) -> None:
     for number in range(1, 10):
         shortcut = QShortcut(QKeySequence(str(number)), window)
         shortcut.activated.connect(lambda number=number: window.session.add_marker(number))
-    QShortcut(QKeySequence("K"), window).activated.connect(
-        lambda: window.playback.set_paused(not window.playback.play_button.isChecked())
-    )
+    QShortcut(QKeySequence("K"), window).activated.connect(window.playback.toggle_play)
 
     window.camera_menu = window.menuBar().addMenu("&Camera")
     window.camera_menu.aboutToShow.connect(window._fill_camera_menu)

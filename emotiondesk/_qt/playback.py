@@ -105,6 +105,12 @@ class PlaybackBar(QWidget):
         if self.worker is not None:
             self.worker.set_paused(paused)
 
+    @Slot()
+    def toggle_play(self) -> None:
+        """Play / pause (K); nothing for cameras and stills, which have no playback."""
+        if not self.isHidden():
+            self.set_paused(not self.play_button.isChecked())
+
     def _show_paused(self, paused: bool) -> None:
         icon = QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause
         self.play_button.setIcon(self.style().standardIcon(icon))
