@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from emotiondesk.errors import EmotionDeskError, RecordingError
+from emotiondesk.palette import DEFAULT_PALETTE
 from emotiondesk.pipeline import Pipeline, PipelineConfig, RunSummary, config_for_source
 from emotiondesk.recording import CsvRecorder
+from emotiondesk.session import SessionInfo
 from emotiondesk.sinks import AnnotatedVideoSink, RunStatus, Sink
 from emotiondesk.sources import FrameSource, open_source
 from emotiondesk.types import FrameResult
@@ -40,8 +42,11 @@ def analyze(
     on_result: Callable[[FrameResult], None] | None = None,
     extra_sinks: Callable[[Pipeline, FrameSource], list[Sink]] | None = None,
     overwrite: bool = False,
+    info: SessionInfo | None = None,
+    palette: str = DEFAULT_PALETTE,
 ) -> AnalyzeOutcome:
-    """Run the pipeline over a source into its sinks (CSV + sidecar, annotated video, any `extra_sinks`).
+    """Run the pipeline over a source into its sinks (CSV + sidecar, annotated video, any `extra_sinks`);
+    `info` (participant, session, notes) goes into the CSV's columns and sidecar.
 
     Errors while opening raise; errors mid-run end the run cleanly, keep everything written so far, and are
     returned in `AnalyzeOutcome.error`; every sink is closed with the run's true status."""
@@ -54,9 +59,9 @@ def analyze(
         with Pipeline(config) as pipeline:
             if csv_path is not None:
                 metadata = pipeline.session_metadata(source, str(source_spec))
-                sinks.append(CsvRecorder(csv_path, pipeline.labels, metadata, overwrite=overwrite))
+                sinks.append(CsvRecorder(csv_path, pipeline.labels, metadata, info=info, overwrite=overwrite))
             if annotated_path is not None:
-                sinks.append(AnnotatedVideoSink(annotated_path, source.fps or 10.0))
+                sinks.append(AnnotatedVideoSink(annotated_path, source.fps or 10.0, palette))
             if extra_sinks is not None:
                 sinks.extend(extra_sinks(pipeline, source))
             _run(source, pipeline, sinks, progress, max_frames, on_result, outcome)

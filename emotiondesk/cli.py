@@ -1,4 +1,4 @@
-"""`emotiondesk` command line: the window by default, `analyze` and `cameras` headless."""
+"""`emotiondesk` command line: the window by default, `analyze`, `report` and `cameras` headless."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from pathlib import Path
 from emotiondesk import __version__
 from emotiondesk.assets import DEFAULT_EMOTION_MODEL, EMOTION_MODELS
 from emotiondesk.errors import EmotionDeskError
+from emotiondesk.palette import DEFAULT_PALETTE, PALETTES
+from emotiondesk.session import SessionInfo
 
 EXIT_USAGE_OR_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -34,13 +36,25 @@ def command_analyze(args: argparse.Namespace) -> int:
         return fail(f"--min-confidence {args.min_confidence}: must be between 0 and 1")
     if args.smoothing < 1 or (args.max_frames is not None and args.max_frames < 1):
         return fail("--smoothing and --max-frames must be at least 1")
+    from emotiondesk.markers import markers_path
     from emotiondesk.outputs import check_outputs
     from emotiondesk.recording import sidecar_path
 
-    outputs = [p for p in (args.csv, args.csv and sidecar_path(args.csv), args.annotated) if p is not None]
-    check_outputs([args.input], outputs, overwrite=args.overwrite)
+    written = (args.csv, args.csv and sidecar_path(args.csv), args.csv and markers_path(args.csv), args.annotated)
+    outputs = [p for p in written if p is not None]
+    check_outputs([args.input, *([args.markers] if args.markers else [])], outputs, overwrite=args.overwrite)
     for output in (args.csv, args.annotated):
         check_writable(output)
+    scheduled = None
+    if args.markers is not None:
+        from emotiondesk.markers import markers_path, read_markers_file
+
+        if args.csv is None:
+            return fail(f"--markers {args.markers}: needs --csv (markers are written beside it)")
+        if args.markers.resolve() == markers_path(args.csv).resolve():
+            return fail(f"--markers {args.markers}: is where this run writes its markers; give another file")
+        scheduled = read_markers_file(args.markers)
+    info = SessionInfo(args.participant or "", args.session or "", args.notes or "")
     config = PipelineConfig(
         model=args.model,
         detector=args.detector,
@@ -55,6 +69,9 @@ def command_analyze(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         max_frames=args.max_frames,
         overwrite=args.overwrite,
+        extra_sinks=marker_sinks(args.csv, scheduled) if args.csv is not None else None,
+        info=info,
+        palette=args.palette,
     )
     summary = outcome.summary
     human = sys.stderr if args.json else sys.stdout  # with --json, stdout holds exactly one JSON document
@@ -62,6 +79,10 @@ def command_analyze(args: argparse.Namespace) -> int:
         print(summary.text(), file=human)
         if args.csv:
             print(f"CSV: {args.csv} ({summary.faces} rows), sidecar: {args.csv.with_suffix('.json')}", file=human)
+            from emotiondesk.markers import markers_path
+
+            if markers_path(args.csv).exists():
+                print(f"markers: {markers_path(args.csv)}", file=human)
         if args.annotated:
             print(f"annotated video: {args.annotated}", file=human)
     if args.json:
@@ -73,6 +94,31 @@ def command_analyze(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     if summary.frames == 0:
         return fail(f"{args.input}: no frames could be read")
+    return 0
+
+
+def marker_sinks(csv_path: Path, scheduled: list | None):
+    """The run's markers CSV: `--markers FILE` times for files; lines typed on stdin while a camera runs."""
+    from emotiondesk.markers import MarkersSink, markers_path, read_marker_lines
+
+    def build(pipeline, source) -> list:
+        if scheduled is None and source.kind != "camera":
+            return []
+        sink = MarkersSink(markers_path(csv_path), scheduled)
+        if source.kind == "camera":
+            read_marker_lines(sys.stdin, sink.mark)
+        return [sink]
+
+    return build
+
+
+def command_report(args: argparse.Namespace) -> int:
+    from emotiondesk.report import write_report
+
+    if args.window <= 0:
+        return fail(f"--window {args.window}: must be more than 0 seconds")
+    out = write_report(args.session_csv, args.out, args.window, args.palette)
+    print(f"report: {out}")
     return 0
 
 
@@ -119,6 +165,17 @@ def build_parser() -> argparse.ArgumentParser:
     analyze_parser.add_argument("--min-confidence", type=float, default=0.5, help="face detection threshold")
     analyze_parser.add_argument("--smoothing", type=int, default=5, help="EMA window in frames (1 = off)")
     analyze_parser.add_argument("--max-frames", type=int, help="stop after this many frames")
+    analyze_parser.add_argument("--participant", help="participant ID, written in every CSV row and the sidecar")
+    analyze_parser.add_argument("--session", help="session name, written in every CSV row and the sidecar")
+    analyze_parser.add_argument("--notes", help="free-text notes, written in the sidecar")
+    analyze_parser.add_argument(
+        "--markers",
+        type=Path,
+        help="file of `time_s,text` lines: event markers for a video (a camera takes markers typed on stdin)",
+    )
+    analyze_parser.add_argument(
+        "--palette", choices=sorted(PALETTES), default=DEFAULT_PALETTE, help="colours of the annotated video"
+    )
     analyze_parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     analyze_parser.add_argument(
         "--json", action="store_true", help="print the summary as one JSON document on stdout (the rest on stderr)"
@@ -126,6 +183,15 @@ def build_parser() -> argparse.ArgumentParser:
     analyze_parser.add_argument("--overwrite", action="store_true", help="replace output files that exist already")
     analyze_parser.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
     analyze_parser.set_defaults(func=command_analyze)
+
+    report_parser = sub.add_parser("report", help="write a self-contained HTML report of a recorded session")
+    report_parser.add_argument("session_csv", type=Path, help="a CSV recorded by the window or `analyze --csv`")
+    report_parser.add_argument("--out", type=Path, help="HTML file to write (default: the CSV's name, .html)")
+    report_parser.add_argument(
+        "--window", type=float, default=5.0, help="seconds after each marker averaged in the per-marker table"
+    )
+    report_parser.add_argument("--palette", choices=sorted(PALETTES), default=DEFAULT_PALETTE, help="emotion colours")
+    report_parser.set_defaults(func=command_report)
 
     cameras_parser = sub.add_parser("cameras", help="list cameras that deliver frames")
     cameras_parser.set_defaults(func=command_cameras)

@@ -1,30 +1,13 @@
-"""Overlay drawing with OpenCV (annotated videos) and the emotion colour table the GUI shares."""
+"""Overlay drawing with OpenCV (annotated videos), in the same palette as the window (`emotiondesk.palette`)."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
+from emotiondesk.palette import CLASSIC as EMOTION_COLORS  # noqa: F401 (the classic table, kept importable)
+from emotiondesk.palette import DEFAULT_PALETTE, emotion_color
 from emotiondesk.types import FrameResult
-
-# RGB colours per emotion name (FER2013 and FER+ names); unknown labels get a stable fallback.
-EMOTION_COLORS: dict[str, tuple[int, int, int]] = {
-    "angry": (220, 50, 47),
-    "disgust": (133, 153, 0),
-    "fear": (108, 113, 196),
-    "happy": (255, 196, 0),
-    "sad": (38, 139, 210),
-    "surprise": (211, 54, 130),
-    "neutral": (160, 160, 160),
-    "contempt": (203, 75, 22),
-}
-
-
-def emotion_color(label: str) -> tuple[int, int, int]:
-    if label in EMOTION_COLORS:
-        return EMOTION_COLORS[label]
-    seed = sum(map(ord, label))
-    return (80 + seed * 37 % 160, 80 + seed * 71 % 160, 80 + seed * 113 % 160)
 
 
 def layout_labels(
@@ -62,9 +45,11 @@ def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool
     return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
-def draw_result(image: np.ndarray, result: FrameResult, smoothed: bool = True) -> np.ndarray:
-    """Boxes, IDs, labels and confidences drawn on a copy of the BGR frame; tags stay inside the frame and
-    never cover each other."""
+def draw_result(
+    image: np.ndarray, result: FrameResult, smoothed: bool = True, palette: str = DEFAULT_PALETTE
+) -> np.ndarray:
+    """Boxes, IDs, labels and confidences drawn on a copy of the BGR frame, coloured by `palette`; tags stay
+    inside the frame and never cover each other."""
     canvas = image.copy()
     height, width = canvas.shape[:2]
     thickness = max(1, round(min(height, width) / 320))
@@ -74,7 +59,7 @@ def draw_result(image: np.ndarray, result: FrameResult, smoothed: bool = True) -
         probabilities = face.smoothed_or_raw if smoothed else face.probabilities
         label = result.label_of(probabilities)
         confidence = float(probabilities.max()) if probabilities is not None else face.det_score
-        r, g, b = emotion_color(label)
+        r, g, b = emotion_color(label, palette)
         color = (b, g, r)
         box = face.box
         cv2.rectangle(canvas, (box.x, box.y), (box.x + box.w, box.y + box.h), color, thickness + 1)

@@ -110,7 +110,7 @@ class Pipeline:
         """Collect the frame's faces, then crop, classify (one call for all faces) and track."""
         frame, image = in_flight.frame, in_flight.image
         if image is None:
-            return FrameResult(frame.index, frame.time_s, 0, 0, [], self.labels, {"total": 0.0})
+            return FrameResult(frame.index, frame.time_s, 0, 0, [], self.labels, {"total": 0.0}, frame.wall_time)
         faces, detect_ms = self.detector.collect()
         start = time.perf_counter()
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
@@ -134,7 +134,7 @@ class Pipeline:
         }
         timings["total"] = sum(timings.values())
         height, width = image.shape[:2]
-        return FrameResult(frame.index, frame.time_s, width, height, faces, self.labels, timings)
+        return FrameResult(frame.index, frame.time_s, width, height, faces, self.labels, timings, frame.wall_time)
 
     def describe(self) -> dict:
         """Model, detector and thresholds, for sidecars and About boxes."""
@@ -160,6 +160,12 @@ class Pipeline:
         """What a CSV sidecar records: where the frames came from and how they were analysed."""
         origin = {"spec": str(spec), "kind": source.kind, "name": source.name, "fps": source.fps}
         return {"source": {**origin, "frames": source.frame_count}, **self.describe()}
+
+    def restart_tracking(self) -> None:
+        """Forget every track and number faces from 1 again (a file played again from its start)."""
+        self.tracker = FaceTracker(
+            max_missing_s=self.config.max_missing_s, smoothing_window=self.config.smoothing_window
+        )
 
     def close(self) -> None:
         self.detector.close()

@@ -11,19 +11,26 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from emotiondesk.errors import RecordingError
+from emotiondesk.session import FaceNames, SessionInfo, now_wall, wall_time_text
 from emotiondesk.sinks import RunStatus
 from emotiondesk.types import FrameResult
 
 FIXED_COLUMNS = ["time_s", "frame", "face_id", "x", "y", "w", "h", "det_score", "label", "confidence"]
+SESSION_COLUMNS = ["wall_time", "participant", "session", "face_name"]
 
 
 def csv_columns(labels: tuple[str, ...] | list[str]) -> list[str]:
-    """`time_s, frame, face_id, x, y, w, h, det_score, label, confidence, p_<label>…, smoothed_label`."""
-    return FIXED_COLUMNS + [f"p_{label}" for label in labels] + ["smoothed_label"]
+    """`time_s, frame, face_id, x, y, w, h, det_score, label, confidence, p_<label>…, smoothed_label,
+    wall_time, participant, session, face_name`."""
+    return FIXED_COLUMNS + [f"p_{label}" for label in labels] + ["smoothed_label"] + SESSION_COLUMNS
 
 
-def result_rows(result: FrameResult) -> list[list[str]]:
+def result_rows(
+    result: FrameResult, info: SessionInfo | None = None, names: FaceNames | None = None
+) -> list[list[str]]:
     """One CSV row per face of a frame, formatted."""
+    info = info or SessionInfo()
+    wall = wall_time_text(result.wall_time or now_wall())
     rows = []
     for face in result.faces:
         probabilities = face.probabilities
@@ -44,6 +51,10 @@ def result_rows(result: FrameResult) -> list[list[str]]:
                 f"{float(probabilities[best]):.4f}",
                 *(f"{float(p):.4f}" for p in probabilities),
                 result.label_of(face.smoothed_or_raw),
+                wall,
+                info.participant,
+                info.session,
+                names.name(face.face_id) if names is not None else "",
             ]
         )
     return rows
@@ -56,8 +67,9 @@ def sidecar_path(csv_path: Path) -> Path:
 class CsvRecorder:
     """Writes rows as frames arrive and flushes every frame, so an interrupted run leaves a valid CSV.
 
-    The sidecar JSON (same name, `.json`) is written at start and completed by `close()`. An existing CSV or
-    sidecar is only replaced with `overwrite=True`.
+    The sidecar JSON (same name, `.json`) is written at start and completed by `close()`; it carries the
+    session info and the face names as they are when the recording ends (`set_face_names`). An existing CSV
+    or sidecar is only replaced with `overwrite=True`.
     """
 
     def __init__(
@@ -66,12 +78,16 @@ class CsvRecorder:
         labels: tuple[str, ...],
         metadata: dict | None = None,
         fsync_interval_s: float = 1.0,
+        info: SessionInfo | None = None,
+        names: FaceNames | None = None,
         overwrite: bool = False,
     ) -> None:
         self.path = Path(path)
         if not overwrite and (self.path.exists() or sidecar_path(self.path).exists()):
             raise RecordingError(f"{self.path}: exists already; not overwritten")
         self.labels = labels
+        self.info = info or SessionInfo()
+        self.names = names.copy() if names is not None else FaceNames()
         self.rows_written = 0
         self.frames_written = 0
         self.fsync_interval_s = fsync_interval_s
@@ -81,6 +97,8 @@ class CsvRecorder:
             "csv": self.path.name,
             "started_at": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
             "columns": csv_columns(labels),
+            "session": self.info.as_dict(),
+            **self.names.as_dict(),
             **(metadata or {}),
         }
         try:
@@ -118,7 +136,7 @@ class CsvRecorder:
         """Append this frame's rows (one write); `image` is unused (the `Sink` shape)."""
         if self._file.closed:
             raise RecordingError(f"{self.path}: recording already stopped")
-        rows = result_rows(result)
+        rows = result_rows(result, self.info, self.names)
         self._append(rows)
         now = time.monotonic()
         if now - self._last_fsync >= self.fsync_interval_s:
@@ -133,6 +151,11 @@ class CsvRecorder:
                 raise RecordingError(f"{self.path}: cannot sync to disk ({error.strerror or error})") from None
         self.rows_written += len(rows)
         self.frames_written += 1
+
+    def set_face_names(self, names: FaceNames) -> None:
+        """Names for the rows from now on and for the sidecar (a copy is kept)."""
+        self.names = names.copy()
+        self.metadata.update(self.names.as_dict())
 
     def _write_sidecar(self, status: RunStatus) -> None:
         data = {**self.metadata, **status.as_dict(), "frames": self.frames_written, "rows": self.rows_written}
@@ -172,7 +195,10 @@ class CsvRecorder:
 
 
 def load_session(path: Path) -> tuple[tuple[str, ...], list[dict]]:
-    """Read a recorded CSV back: (labels, rows) with numbers parsed; raises RecordingError naming the file."""
+    """Read a recorded CSV back: (labels, rows) with numbers parsed; raises RecordingError naming the file.
+
+    Each row has `time_s, frame, face_id, label, smoothed_label, p` (probabilities, in label order) and, for
+    CSVs that have them (older ones do not), `wall_time` and `face_name` ('' otherwise)."""
     try:
         with open(path, newline="", encoding="utf-8") as handle:
             reader = csv.DictReader(handle)
@@ -183,29 +209,53 @@ def load_session(path: Path) -> tuple[tuple[str, ...], list[dict]]:
             rows = [
                 {
                     "time_s": float(r["time_s"]),
+                    "frame": int(r["frame"]),
                     "face_id": int(r["face_id"]),
                     "label": r["label"],
                     "smoothed_label": r["smoothed_label"],
+                    "p": [float(r[f"p_{label}"]) for label in labels],
+                    "wall_time": r.get("wall_time") or "",
+                    "face_name": r.get("face_name") or "",
                 }
                 for r in reader
             ]
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, TypeError) as error:
         raise RecordingError(f"{path}: cannot read session ({error})") from None
     return labels, rows
 
 
-def session_summary(labels: tuple[str, ...], rows: list[dict]) -> dict[int, dict[str, float]]:
-    """Per face: share of frames with each (smoothed) emotion, plus `frames` and `seconds` seen."""
+def frame_interval(rows: list[dict], fps: float | None = None) -> float:
+    """Seconds one frame stands for: 1/fps when known, else the median gap between distinct frame times."""
+    if fps:
+        return 1.0 / fps
+    times = sorted({r["time_s"] for r in rows})
+    gaps = [b - a for a, b in zip(times, times[1:]) if b > a]
+    return float(sorted(gaps)[len(gaps) // 2]) if gaps else 0.0
+
+
+def session_summary(
+    labels: tuple[str, ...], rows: list[dict], names: FaceNames | None = None, interval_s: float | None = None
+) -> dict[int, dict[str, float]]:
+    """Per face (merged IDs counted as one): share of frames with each (smoothed) emotion, plus `frames`,
+    `seconds` present (frames seen × frame interval, not the span from first to last sighting) and `span_s`."""
+    names = names or FaceNames()
+    interval = frame_interval(rows) if interval_s is None else interval_s
+    groups: dict[int, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(names.canonical(row["face_id"]), []).append(row)
     summary: dict[int, dict[str, float]] = {}
-    for face_id in sorted({r["face_id"] for r in rows}):
-        face_rows = [r for r in rows if r["face_id"] == face_id]
+    for face_id in sorted(groups):
+        face_rows = groups[face_id]
         counts = {label: 0 for label in labels}
         for row in face_rows:
             counts[row["smoothed_label"]] = counts.get(row["smoothed_label"], 0) + 1
         total = len(face_rows)
+        frames = len({r["frame"] for r in face_rows}) if "frame" in face_rows[0] else total
+        times = [r["time_s"] for r in face_rows]
         summary[face_id] = {
             **{k: v / total for k, v in counts.items()},
             "frames": total,
-            "seconds": face_rows[-1]["time_s"] - face_rows[0]["time_s"],
+            "seconds": frames * interval,
+            "span_s": max(times) - min(times),
         }
     return summary

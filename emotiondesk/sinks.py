@@ -53,9 +53,10 @@ class AnnotatedVideoSink:
     """The source video with boxes, IDs and labels drawn (`.mp4` = mp4v, `.avi` = MJPG); opened on the first
     frame, at that frame's size."""
 
-    def __init__(self, path: Path, fps: float) -> None:
+    def __init__(self, path: Path, fps: float, palette: str = "okabe-ito") -> None:
         self.path = Path(path)
         self.fps = fps or 10.0
+        self.palette = palette
         self._writer = None
         self._size: tuple[int, int] | None = None
 
@@ -70,7 +71,7 @@ class AnnotatedVideoSink:
         if self._writer is None:
             self._size = (result.width, result.height)
             self._writer = annotated_writer(self.path, self.fps, *self._size)
-        canvas = draw_result(image, result)
+        canvas = draw_result(image, result, palette=self.palette)
         if (canvas.shape[1], canvas.shape[0]) != self._size:  # the source changed resolution mid-run
             canvas = cv2.resize(canvas, self._size)
         self._writer.write(canvas)

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from emotiondesk.errors import SourceError
+from emotiondesk.session import now_wall
 from emotiondesk.types import Frame
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
@@ -77,12 +78,24 @@ class VideoSource(FrameSource):
             self.capture.release()
             raise SourceError(f"{path}: video has no decodable frames")
         self._first = first
+        self._seek_to: int | None = None
+
+    def seek(self, index: int) -> None:
+        """Continue from frame `index` at the next read (call from the thread that iterates)."""
+        self._seek_to = max(0, int(index))
 
     def __iter__(self) -> Iterator[Frame]:
         image, index = self._first, 0
-        while image is not None:
+        while True:
+            if self._seek_to is not None:
+                index, self._seek_to = self._seek_to, None
+                self.capture.set(cv2.CAP_PROP_POS_FRAMES, index)
+                ok, image = self.capture.read()
+                image = image if ok else None
+            if image is None:
+                return
             time_s = index / self.fps if self.fps else float(index)
-            yield Frame(index, time_s, to_bgr(image))
+            yield Frame(index, time_s, to_bgr(image), now_wall())
             ok, image = self.capture.read()
             image = image if ok else None
             index += 1
@@ -120,7 +133,8 @@ class ImageSource(FrameSource):
 
     def __iter__(self) -> Iterator[Frame]:
         for index, file in enumerate(self.files):
-            yield Frame(index, float(index), self._read(file))
+            image = self._read(file)
+            yield Frame(index, float(index), image, now_wall())
 
 
 class CameraSource(FrameSource):
@@ -147,9 +161,9 @@ class CameraSource(FrameSource):
             ok, image = self.capture.read()
             if not ok or image is None:
                 raise SourceError(f"camera {self.index}: stopped delivering frames (disconnected?)")
-            now = time.monotonic()
+            now, wall = time.monotonic(), now_wall()
             start = now if start is None else start
-            yield Frame(index, now - start, to_bgr(image))
+            yield Frame(index, now - start, to_bgr(image), wall)
             index += 1
 
     def close(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 
@@ -57,6 +58,7 @@ class Frame:
     index: int
     time_s: float
     image: np.ndarray  # BGR uint8 [H,W,3]
+    wall_time: datetime | None = None  # when it was captured (camera) or read (file), timezone-aware
 
 
 @dataclass
@@ -70,6 +72,7 @@ class FrameResult:
     faces: list[Face]
     labels: tuple[str, ...]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    wall_time: datetime | None = None  # the frame's wall-clock time (see `Frame.wall_time`)
 
     def label_of(self, probabilities: np.ndarray | None) -> str:
         return self.labels[int(np.argmax(probabilities))] if probabilities is not None else ""

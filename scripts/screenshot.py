@@ -1,6 +1,11 @@
 """Run the real window under Xvfb on a clip and save a screenshot of the X screen.
 
-    python scripts/screenshot.py [CLIP] [--out docs/screenshot.png] [--seconds 4]
+    python scripts/screenshot.py [CLIP] [--out docs/screenshot.png] [--seconds 4] [--record] [--session]
+        [--report docs/report.png]
+
+--session records a generated 16 s clip as participant P01 / session pilot-1, drops markers 1, "stimulus on"
+and 2, and names faces #1–#3; --report then writes that recording's HTML report and screenshots it in
+headless Chromium (Debian: apt-get install -y chromium).
 
 Needs Xvfb (Debian: apt-get install -y xvfb libxcb-icccm4 libxcb-keysyms1 libxcb-image0
 libxcb-render-util0 libxkbcommon-x11-0 libxcb-cursor0). Starts its own Xvfb display when DISPLAY is unset.
@@ -13,10 +18,26 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def shoot_report(csv_path: Path, out: Path) -> None:
+    """Write the recording's HTML report and screenshot it with headless Chromium (no network: a file URL)."""
+    from emotiondesk.report import write_report
+
+    page = write_report(csv_path, csv_path.with_suffix(".html"), window_s=2.0)
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        print("error: chromium not installed", file=sys.stderr)
+        return
+    command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
+    command += [f"--screenshot={out.resolve()}", "--window-size=1100,1750", page.resolve().as_uri()]
+    subprocess.run(command, check=False, capture_output=True, timeout=120)
+    print(f"saved {out} (report {page})")
 
 
 def main() -> int:
@@ -25,6 +46,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
     parser.add_argument("--seconds", type=float, default=3.0, help="play this long before the screenshot")
     parser.add_argument("--record", action="store_true", help="press Record first (shows the REC indicator)")
+    parser.add_argument("--session", action="store_true", help="record a session with markers and face names")
+    parser.add_argument("--report", type=Path, help="screenshot the session's HTML report here (headless Chromium)")
     args = parser.parse_args()
     xvfb = None
     if not os.environ.get("DISPLAY"):
@@ -43,21 +66,47 @@ def main() -> int:
 
         app = QApplication([])
         settings = QSettings(str(args.out.with_suffix(".ini")), QSettings.Format.IniFormat)
-        window = MainWindow(settings=settings)
+        settings.setValue("timeline_s", 12)
+        window = MainWindow(settings=settings, loop=True)
         window.resize(1240, 760)
         window.move(20, 20)
         window.show()
-        window.open_source(args.clip)
-        if args.record:
+        clip = args.clip
+        if args.session and args.clip == parser.get_default("clip"):  # long enough for a full timeline
+            from emotiondesk.samples import sample_face, write_face_clip
+
+            clip = str(write_face_clip(Path(tempfile.mkdtemp()) / "session.mp4", sample_face(), 3, 240))
+        window.open_source(clip)
+        if args.record and not args.session:
             QTimer.singleShot(500, window.start_recording)
+        if args.session:
+            from emotiondesk.session import SessionInfo, default_csv_name
+
+            info = SessionInfo("P01", "pilot-1", "screenshot run")
+            window.session.set_info(info)
+            target = Path(tempfile.mkdtemp()) / default_csv_name(info)
+            QTimer.singleShot(500, lambda: window.start_recording(target))
+            steps = [
+                (1200, lambda: window.session.add_marker(1)),
+                (1500, lambda: window.session.rename_face(1, "P01")),
+                (1600, lambda: window.session.rename_face(2, "P02")),
+                (1700, lambda: window.session.rename_face(3, "P03")),
+                (int(args.seconds * 450), lambda: window.session.add_marker(0, "stimulus on")),
+                (int(args.seconds * 800), lambda: window.session.add_marker(2)),
+            ]
+            for delay, step in steps:
+                QTimer.singleShot(delay, step)
 
         def shoot() -> None:
             args.out.parent.mkdir(parents=True, exist_ok=True)
             screen = app.primaryScreen().grabWindow(0)  # the X server's pixels, not a widget render
             screen.save(str(args.out), "PNG")
             print(f"saved {args.out} ({screen.width()}x{screen.height()})")
+            recorded = window.recording_path
             window.close()
             app.quit()
+            if args.report is not None and recorded is not None:
+                shoot_report(recorded, args.report)
 
         QTimer.singleShot(int(args.seconds * 1000), shoot)
         app.exec()

@@ -43,6 +43,10 @@ def test_columns_in_contract_order():
         "p_surprise",
         "p_neutral",
         "smoothed_label",
+        "wall_time",
+        "participant",
+        "session",
+        "face_name",
     ]
 
 

@@ -1,13 +1,13 @@
-"""Session summary: emotion distribution per face and the whole-session timeline, savable as PNG."""
+"""Session summary: per-face time present and emotion shares, the figure (legend beside it), Save… and report."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QRectF
-from PySide6.QtGui import QColor
+from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.figure import Figure
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QColor, QDesktopServices
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -20,78 +20,101 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from emotiondesk.drawing import emotion_color
-from emotiondesk.recording import load_session, session_summary
+from emotiondesk.errors import EmotionDeskError
+from emotiondesk.figures import summary_figure
+from emotiondesk.palette import DEFAULT_PALETTE, emotion_color
+from emotiondesk.report import load_recorded, write_report
+
+SAVE_FORMATS = "PNG image (*.png);;SVG vector (*.svg);;PDF (*.pdf)"
 
 
 class SessionSummaryDialog(QDialog):
-    def __init__(self, csv_path: Path, parent=None) -> None:
+    """Reads a recording back (CSV, sidecar names, markers) and shows the same figure the report embeds."""
+
+    def __init__(self, csv_path: Path, parent=None, palette: str = DEFAULT_PALETTE, names=None) -> None:
         super().__init__(parent)
         self.csv_path = Path(csv_path)
-        self.labels, rows = load_session(self.csv_path)
-        self.summary = session_summary(self.labels, rows)
+        self.palette_name = palette
+        self.session = load_recorded(self.csv_path)
+        if names is not None and not self.session.sidecar.get("ended_at"):  # still recording: the window's names
+            self.session.names = names.copy()
+        self.labels, self.summary = self.session.labels, self.session.summary
         self.setWindowTitle(f"Session summary — {self.csv_path.name}")
-        self.resize(900, 560)
+        self.resize(1000, 680)
         layout = QVBoxLayout(self)
+        rows = self.session.rows
         duration = (rows[-1]["time_s"] - rows[0]["time_s"]) if rows else 0.0
+        info = self.session.info
+        who = " · ".join(p for p in (info.participant, info.session) if p)
         layout.addWidget(
-            QLabel(f"{len(rows)} detections of {len(self.summary)} faces over {duration:.1f} s — {self.csv_path}")
+            QLabel(
+                f"{who + ' — ' if who else ''}{len(rows)} detections of {len(self.summary)} faces over {duration:.1f} s,"  # noqa: E501
+                f" {len(self.session.markers)} markers — {self.csv_path}"
+            )
         )
+        layout.addWidget(self._table())
+        self.figure = summary_figure(self.session, palette, Figure(figsize=(9, 5), layout="constrained"))
+        self.canvas = FigureCanvasQTAgg(self.figure)
+        layout.addWidget(self.canvas, 1)
+        buttons = QHBoxLayout()
+        save = QPushButton("Save figure…")
+        save.clicked.connect(self.save_dialog)
+        report = QPushButton("Open report")
+        report.setToolTip("Write the HTML report beside the CSV and open it")
+        report.clicked.connect(self.open_report)
+        close = QPushButton("Close")
+        close.clicked.connect(self.accept)
+        buttons.addStretch(1)
+        for button in (save, report, close):
+            buttons.addWidget(button)
+        layout.addLayout(buttons)
+
+    def _table(self) -> QTableWidget:
         table = QTableWidget(len(self.summary), len(self.labels) + 2)
-        table.setHorizontalHeaderLabels(["face", "seconds", *self.labels])
+        table.setHorizontalHeaderLabels(["face", "time present (s)", *self.labels])
         for row, (face_id, shares) in enumerate(self.summary.items()):
-            table.setItem(row, 0, QTableWidgetItem(f"#{face_id}"))
+            table.setItem(row, 0, QTableWidgetItem(self.session.face_title(face_id)))
             table.setItem(row, 1, QTableWidgetItem(f"{shares['seconds']:.1f}"))
             for column, label in enumerate(self.labels, start=2):
                 item = QTableWidgetItem(f"{shares[label]:.0%}")
                 if shares[label] > 0:
-                    color = QColor(*emotion_color(label))
+                    color = QColor(*emotion_color(label, self.palette_name))
                     color.setAlpha(int(40 + 200 * shares[label]))
                     item.setBackground(color)
                 table.setItem(row, column, item)
         table.resizeColumnsToContents()
-        layout.addWidget(table)
-        self.plot = pg.PlotWidget(background=(24, 24, 28))
-        self.plot.setLabel("bottom", "time", units="s")
-        self.plot.setLabel("left", "face")
-        self._draw_timeline(rows)
-        layout.addWidget(self.plot, 1)
-        buttons = QHBoxLayout()
-        save = QPushButton("Save as PNG…")
-        save.clicked.connect(self.save_png_dialog)
-        close = QPushButton("Close")
-        close.clicked.connect(self.accept)
-        buttons.addStretch(1)
-        buttons.addWidget(save)
-        buttons.addWidget(close)
-        layout.addLayout(buttons)
+        table.setMaximumHeight(60 + 30 * min(len(self.summary), 5))
+        return table
 
-    def _draw_timeline(self, rows: list[dict]) -> None:
-        if not rows:
-            return
-        face_ids = sorted(self.summary)
-        start = rows[0]["time_s"]
-        end = rows[-1]["time_s"]
-        bins = max(int((end - start) / 0.1) + 1, 1)
-        image = np.full((len(face_ids), bins, 3), 40, np.uint8)
-        for row in rows:
-            image[face_ids.index(row["face_id"]), min(int((row["time_s"] - start) / 0.1), bins - 1)] = emotion_color(
-                row["smoothed_label"]
-            )
-        item = pg.ImageItem(image, axisOrder="row-major", levels=(0, 255))
-        item.setRect(QRectF(start, 0, max(end - start, 0.1), len(face_ids)))
-        self.plot.addItem(item)
-        self.plot.getAxis("left").setTicks([[(i + 0.5, f"#{f}") for i, f in enumerate(face_ids)]])
-        legend = self.plot.addLegend(offset=(-10, 10))
-        for label in self.labels:
-            legend.addItem(pg.ScatterPlotItem(symbol="s", brush=emotion_color(label), pen=None), label)
+    def save_figure(self, path: Path) -> bool:
+        """Write the figure itself (not a grab of the dialog): PNG, SVG or PDF by the file's suffix."""
+        path = Path(path)
+        if path.suffix.lower() not in (".png", ".svg", ".pdf"):
+            path = path.with_suffix(".png")
+        try:
+            self.figure.savefig(path, dpi=150, bbox_inches="tight")
+        except (OSError, ValueError):
+            return False
+        return True
 
     def save_png(self, path: Path) -> bool:
-        return self.grab().save(str(path), "PNG")
+        return self.save_figure(Path(path).with_suffix(".png"))
 
-    def save_png_dialog(self) -> None:
+    def save_dialog(self) -> None:
         target, _ = QFileDialog.getSaveFileName(
-            self, "Save summary", str(self.csv_path.with_suffix(".png")), "PNG (*.png)"
+            self, "Save figure", str(self.csv_path.with_suffix(".png")), SAVE_FORMATS
         )
-        if target and not self.save_png(Path(target)):
-            QMessageBox.critical(self, "Save failed", f"{target}: cannot write PNG here")
+        if target and not self.save_figure(Path(target)):
+            QMessageBox.critical(self, "Save failed", f"{target}: cannot write the figure here")
+
+    def write_report(self) -> Path | None:
+        try:
+            return write_report(self.csv_path, palette=self.palette_name)
+        except EmotionDeskError as error:
+            QMessageBox.critical(self, "Report failed", str(error))
+            return None
+
+    def open_report(self) -> None:
+        path = self.write_report()
+        if path is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.resolve())))

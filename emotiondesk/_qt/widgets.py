@@ -1,16 +1,15 @@
-"""Painting widgets: the video with overlays, probability bars and the running timeline."""
+"""Painting widgets: the video with overlays and the probability bars (the timeline is in `timeline.py`)."""
 
 from __future__ import annotations
 
-from collections import deque
-
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
-from emotiondesk.drawing import emotion_color
+from emotiondesk._qt.timeline import EmotionTimeline  # noqa: F401 (kept importable from here)
+from emotiondesk.palette import DEFAULT_PALETTE, emotion_color
+from emotiondesk.session import FaceNames
 from emotiondesk.types import Face, FrameResult
 
 
@@ -33,6 +32,8 @@ class VideoView(QWidget):
         self.mirror = False
         self.show_boxes = True
         self.show_labels = True
+        self.palette_name = DEFAULT_PALETTE
+        self.names = FaceNames()
         self.placeholder = "No source — open a file (Ctrl+O) or pick a camera"
 
     def show_frame(self, image: np.ndarray, result: FrameResult) -> None:
@@ -73,7 +74,7 @@ class VideoView(QWidget):
             probabilities = face.smoothed_or_raw
             label = self.result.label_of(probabilities)
             confidence = float(probabilities.max()) if probabilities is not None else face.det_score
-            color = QColor(*emotion_color(label))
+            color = QColor(*emotion_color(label, self.palette_name))
             x = face.box.x if not self.mirror else self.image.width() - face.box.x - face.box.w
             rect = QRectF(
                 target.x() + x * scale, target.y() + face.box.y * scale, face.box.w * scale, face.box.h * scale
@@ -82,7 +83,7 @@ class VideoView(QWidget):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(rect)
             if self.show_labels:
-                text = f"#{face.face_id} {label} {confidence:.0%}"
+                text = f"{self.names.display(face.face_id)} {label} {confidence:.0%}"
                 metrics = painter.fontMetrics()
                 box = QRectF(
                     rect.x(), rect.y() - metrics.height() - 4, metrics.horizontalAdvance(text) + 8, metrics.height() + 4
@@ -101,11 +102,12 @@ class ProbabilityBars(QWidget):
         self.labels: tuple[str, ...] = ()
         self.values: np.ndarray | None = None
         self.title = "No face"
+        self.palette_name = DEFAULT_PALETTE
 
-    def set_face(self, labels: tuple[str, ...], face: Face | None) -> None:
+    def set_face(self, labels: tuple[str, ...], face: Face | None, title: str | None = None) -> None:
         self.labels = labels
         self.values = face.smoothed_or_raw if face is not None else None
-        self.title = f"Face #{face.face_id}" if face is not None else "No face"
+        self.title = (title or f"Face #{face.face_id}") if face is not None else "No face"
         self.update()
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
@@ -123,64 +125,29 @@ class ProbabilityBars(QWidget):
             painter.setPen(self.palette().text().color())
             painter.drawText(4, y + metrics.ascent(), label)
             painter.fillRect(
-                QRectF(label_width, y + 2, bar_space * float(value), line - 6), QColor(*emotion_color(label))
+                QRectF(label_width, y + 2, bar_space * float(value), line - 6),
+                QColor(*emotion_color(label, self.palette_name)),
             )
             painter.drawText(int(label_width + bar_space + 6), y + metrics.ascent(), f"{float(value):.0%}")
 
 
-class EmotionTimeline(pg.PlotWidget):
-    """Running strip chart of the last `window_s` seconds: one coloured band per face (its emotion).
+class SourceBanner(QFrame):
+    """A red strip over the video saying why the source is unavailable, with Retry and Open file…."""
 
-    pyqtgraph draws it as one RGB image (time bins × faces), which stays cheap however many
-    detections arrive; the band of the selected face is drawn on top.
-    """
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setStyleSheet("QFrame { background: #5c1f1f; color: white; border-radius: 4px; }")
+        layout = QHBoxLayout(self)
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.retry_button = QPushButton("Retry")
+        self.open_button = QPushButton("Open file…")
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.retry_button)
+        layout.addWidget(self.open_button)
+        self.hide()
 
-    BIN_S = 0.1
-
-    def __init__(self, window_s: float = 30.0, parent: QWidget | None = None) -> None:
-        super().__init__(parent, background=(24, 24, 28))
-        self.window_s = window_s
-        self.samples: dict[int, deque[tuple[float, str]]] = {}
-        self.image_item = pg.ImageItem(axisOrder="row-major")
-        self.addItem(self.image_item)
-        self.setLabel("bottom", "seconds ago")
-        self.setLabel("left", "face")
-        self.setMouseEnabled(False, False)
-        self.hideButtons()
-        self.setMinimumHeight(140)
-        self.latest_time = 0.0
-        self.face_rows: list[int] = []
-
-    def add_result(self, result: FrameResult) -> None:
-        self.latest_time = result.time_s
-        for face in result.faces:
-            label = result.label_of(face.smoothed_or_raw)
-            self.samples.setdefault(face.face_id, deque()).append((result.time_s, label))
-        horizon = self.latest_time - self.window_s
-        for face_id in list(self.samples):
-            samples = self.samples[face_id]
-            while samples and samples[0][0] < horizon:
-                samples.popleft()
-            if not samples:
-                del self.samples[face_id]
-
-    def redraw(self) -> None:
-        bins = int(self.window_s / self.BIN_S)
-        self.face_rows = sorted(self.samples)
-        rows = max(len(self.face_rows), 1)
-        image = np.full((rows, bins, 3), 40, np.uint8)
-        for row, face_id in enumerate(self.face_rows):
-            for time_s, label in self.samples[face_id]:
-                column = bins - 1 - int((self.latest_time - time_s) / self.BIN_S)
-                if 0 <= column < bins:
-                    image[row, column] = emotion_color(label)
-        self.image_item.setImage(image, autoLevels=False, levels=(0, 255))
-        self.image_item.setRect(QRectF(-self.window_s, 0, self.window_s, rows))
-        self.setXRange(-self.window_s, 0, padding=0)
-        self.setYRange(0, rows, padding=0)
-        axis = self.getAxis("left")
-        axis.setTicks([[(row + 0.5, f"#{face_id}") for row, face_id in enumerate(self.face_rows)]])
-
-    def clear_samples(self) -> None:
-        self.samples.clear()
-        self.redraw()
+    def show_message(self, message: str, retry: bool) -> None:
+        self.text.setText(message)
+        self.retry_button.setVisible(retry)
+        self.show()
