@@ -11,18 +11,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from emotiondesk.errors import RecordingError
+from emotiondesk.face_details import DETAIL_COLUMNS, detail_cells
 from emotiondesk.sinks import RunStatus
 from emotiondesk.types import FrameResult
 
 FIXED_COLUMNS = ["time_s", "frame", "face_id", "x", "y", "w", "h", "det_score", "label", "confidence"]
 
 
-def csv_columns(labels: tuple[str, ...] | list[str]) -> list[str]:
-    """`time_s, frame, face_id, x, y, w, h, det_score, label, confidence, p_<label>…, smoothed_label`."""
-    return FIXED_COLUMNS + [f"p_{label}" for label in labels] + ["smoothed_label"]
+def csv_columns(labels: tuple[str, ...] | list[str], face_details: bool = False) -> list[str]:
+    """`time_s, frame, face_id, x, y, w, h, det_score, label, confidence, p_<label>…, smoothed_label`
+    (+ `bs_<name>`×52, `yaw, pitch, roll` last, with face details)."""
+    columns = FIXED_COLUMNS + [f"p_{label}" for label in labels] + ["smoothed_label"]
+    return columns + DETAIL_COLUMNS if face_details else columns
 
 
-def result_rows(result: FrameResult) -> list[list[str]]:
+def result_rows(result: FrameResult, face_details: bool = False) -> list[list[str]]:
     """One CSV row per face of a frame, formatted."""
     rows = []
     for face in result.faces:
@@ -46,6 +49,8 @@ def result_rows(result: FrameResult) -> list[list[str]]:
                 result.label_of(face.smoothed_or_raw),
             ]
         )
+        if face_details:
+            rows[-1].extend(detail_cells(face))
     return rows
 
 
@@ -60,10 +65,16 @@ class CsvRecorder:
     """
 
     def __init__(
-        self, path: Path, labels: tuple[str, ...], metadata: dict | None = None, fsync_interval_s: float = 1.0
+        self,
+        path: Path,
+        labels: tuple[str, ...],
+        metadata: dict | None = None,
+        fsync_interval_s: float = 1.0,
+        face_details: bool = False,
     ) -> None:
         self.path = Path(path)
         self.labels = labels
+        self.face_details = face_details
         self.rows_written = 0
         self.frames_written = 0
         self.fsync_interval_s = fsync_interval_s
@@ -72,7 +83,7 @@ class CsvRecorder:
         self.metadata = {
             "csv": self.path.name,
             "started_at": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
-            "columns": csv_columns(labels),
+            "columns": csv_columns(labels, face_details),
             **(metadata or {}),
         }
         try:
@@ -82,7 +93,7 @@ class CsvRecorder:
         except OSError as error:
             raise RecordingError(f"{self.path}: cannot write CSV ({error.strerror or error})") from None
         self._good_size = 0
-        self._append([csv_columns(labels)])
+        self._append([csv_columns(labels, face_details)])
         self._write_sidecar(RunStatus("running"))
 
     def _append(self, rows: list[list[str]]) -> None:
@@ -110,7 +121,7 @@ class CsvRecorder:
         """Append this frame's rows (one write); `image` is unused (the `Sink` shape)."""
         if self._file.closed:
             raise RecordingError(f"{self.path}: recording already stopped")
-        rows = result_rows(result)
+        rows = result_rows(result, self.face_details)
         self._append(rows)
         now = time.monotonic()
         if now - self._last_fsync >= self.fsync_interval_s:

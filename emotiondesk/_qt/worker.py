@@ -137,7 +137,7 @@ class PipelineWorker(QThread):
             self._finish_recording()
             try:
                 metadata = pipeline.session_metadata(source, self.source_spec)
-                self.recorder = CsvRecorder(request, pipeline.labels, metadata)
+                self.recorder = CsvRecorder(request, pipeline.labels, metadata, face_details=self.config.face_details)
                 self._recorded, self._recording_started = RunSummary(), time.monotonic()
                 self.recording_started.emit(str(request))
             except EmotionDeskError as error:
