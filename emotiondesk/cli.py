@@ -31,6 +31,13 @@ def command_analyze(args: argparse.Namespace) -> int:
         return fail(f"--min-confidence {args.min_confidence}: must be between 0 and 1")
     if args.smoothing < 1 or (args.max_frames is not None and args.max_frames < 1):
         return fail("--smoothing and --max-frames must be at least 1")
+    if args.face_details_every < 1:
+        return fail(f"--face-details-every {args.face_details_every}: must be at least 1")
+    extra_sinks = None
+    if args.lsl:
+        from emotiondesk.lsl import lsl_sinks
+
+        extra_sinks = lsl_sinks(args.csv)  # fails here, before any work, when pylsl is missing
     for output in (args.csv, args.annotated):
         check_writable(output)
     config = PipelineConfig(
@@ -38,8 +45,18 @@ def command_analyze(args: argparse.Namespace) -> int:
         detector=args.detector,
         min_detection_confidence=args.min_confidence,
         smoothing_window=args.smoothing,
+        face_details=args.face_details or args.face_details_every > 1,
+        face_details_every=args.face_details_every,
     )
-    outcome = analyze(args.input, config, args.csv, args.annotated, progress=not args.quiet, max_frames=args.max_frames)
+    outcome = analyze(
+        args.input,
+        config,
+        args.csv,
+        args.annotated,
+        progress=not args.quiet,
+        max_frames=args.max_frames,
+        extra_sinks=extra_sinks,
+    )
     summary = outcome.summary
     if not args.quiet:
         print(summary.text())
@@ -101,6 +118,23 @@ def build_parser() -> argparse.ArgumentParser:
     analyze_parser.add_argument("--min-confidence", type=float, default=0.5, help="face detection threshold")
     analyze_parser.add_argument("--smoothing", type=int, default=5, help="EMA window in frames (1 = off)")
     analyze_parser.add_argument("--max-frames", type=int, help="stop after this many frames")
+    analyze_parser.add_argument(
+        "--face-details",
+        action="store_true",
+        help="add 52 blendshape scores (bs_<name>) and yaw, pitch, roll per face (MediaPipe Face Landmarker; costly)",
+    )
+    analyze_parser.add_argument(
+        "--face-details-every",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run the landmarker on every Nth frame only, carrying each face's values forward (implies --face-details)",
+    )
+    analyze_parser.add_argument(
+        "--lsl",
+        action="store_true",
+        help="stream results to Lab Streaming Layer (needs emotiondesk[lsl]; makes this app visible on the network)",
+    )
     analyze_parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     analyze_parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     analyze_parser.set_defaults(func=command_analyze)
