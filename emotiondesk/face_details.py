@@ -184,6 +184,7 @@ class FaceLandmarker:
         self.video = video
         self._last_timestamp_ms = -1
         self._seen_shapes: set[tuple[int, ...]] = set()
+        self._names_checked = False
         self._stderr = native_stderr_captured
         with native_stderr_captured():
             try:
@@ -222,6 +223,11 @@ class FaceLandmarker:
             with self._stderr():
                 result = self._run(rgb, int(time_s * 1000))
             self._seen_shapes.add(rgb.shape)
+        if result.face_blendshapes and not self._names_checked:
+            names = tuple(c.category_name.lstrip("_") for c in result.face_blendshapes[0])
+            if names != BLENDSHAPE_NAMES:
+                raise ModelError(f"{self.model_path}: unexpected blendshape categories {names[:3]}…")
+            self._names_checked = True
         faces = []
         for index, points in enumerate(result.face_landmarks):
             landmarks = np.array([[p.x * width, p.y * height, p.z * width] for p in points], np.float32)
