@@ -110,6 +110,20 @@ def test_offline_setting_is_what_blocks_mediapipe_logging(monkeypatch):
     assert "NO_PROXY" not in os.environ and "no_proxy" not in os.environ
 
 
+def test_face_landmarker_gets_the_same_offline_setting(monkeypatch):
+    """The Face Landmarker is MediaPipe too: it must route the usage logging to the dead proxy as well."""
+    import os
+
+    from emotiondesk.detection import OFFLINE_PROXY, PROXY_VARIABLES
+    from emotiondesk.face_details import FaceLandmarker
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("no_proxy", "googleapis.com")
+    FaceLandmarker(video=False).close()
+    assert all(os.environ[name] == OFFLINE_PROXY for name in PROXY_VARIABLES)
+    assert "NO_PROXY" not in os.environ and "no_proxy" not in os.environ
+
+
 def unshare_available() -> bool:
     return (
         bool(shutil.which("unshare")) and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
