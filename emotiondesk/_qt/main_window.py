@@ -11,6 +11,7 @@ import numpy as np
 from PySide6.QtCore import QSettings, QSignalBlocker, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from emotiondesk import __version__
+from emotiondesk._qt.details_panel import FaceDetailsPanel
 from emotiondesk._qt.summary import SessionSummaryDialog
 from emotiondesk._qt.widgets import EmotionTimeline, ProbabilityBars, VideoView
 from emotiondesk.assets import DEFAULT_EMOTION_MODEL, EMOTION_MODELS
@@ -75,7 +77,7 @@ def timestamped_name(prefix: str = "session") -> str:
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, config: PipelineConfig, parent: QWidget | None = None) -> None:
+    def __init__(self, config: PipelineConfig, parent: QWidget | None = None, lsl: bool = False) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         form = QFormLayout(self)
@@ -102,6 +104,12 @@ class SettingsDialog(QDialog):
         form.addRow("Face detector", self.detector)
         form.addRow("Minimum detection confidence", self.min_confidence)
         form.addRow("Smoothing window", self.smoothing)
+        self.face_details = QCheckBox("Face details: blendshapes and head pose (costly, ~6 ms a face)")
+        self.face_details.setChecked(config.face_details)
+        self.lsl = QCheckBox("Stream to LSL (makes this app visible on the local network)")
+        self.lsl.setChecked(lsl)
+        form.addRow("Research signals", self.face_details)
+        form.addRow("", self.lsl)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -112,6 +120,7 @@ class SettingsDialog(QDialog):
         config.detector = self.detector.currentData()
         config.min_detection_confidence = float(self.min_confidence.value())
         config.smoothing_window = int(self.smoothing.value())
+        config.face_details = self.face_details.isChecked()
 
 
 class MainWindow(QMainWindow):
@@ -127,7 +136,9 @@ class MainWindow(QMainWindow):
             detector=str(self.settings.value("detector", "short")),
             min_detection_confidence=float(self.settings.value("min_confidence", 0.5)),
             smoothing_window=int(self.settings.value("smoothing", 5)),
+            face_details=self.settings.value("face_details", "false") in (True, "true"),
         )
+        self.lsl = self.settings.value("lsl", "false") in (True, "true")  # LSL outlets while a source runs
         self.realtime = realtime
         self.loop = loop  # replay files endlessly (kiosk/demo use, soak tests)
         self.worker = None
@@ -190,6 +201,9 @@ class MainWindow(QMainWindow):
         side_layout.addWidget(QLabel("Faces"))
         side_layout.addWidget(self.faces_list)
         side_layout.addWidget(self.bars, 1)
+        self.details_panel = FaceDetailsPanel()
+        self.details_panel.setVisible(self.config.face_details)
+        side_layout.addWidget(self.details_panel)
         side.setMinimumWidth(260)
 
         top = QSplitter(Qt.Orientation.Horizontal)
@@ -276,7 +290,7 @@ class MainWindow(QMainWindow):
         self.video.clear(f"Opening {spec}…")
         self.timeline.clear_samples()
         self._clear_faces()
-        worker = PipelineWorker(self.source_spec, self.config, realtime=self.realtime, loop=self.loop)
+        worker = PipelineWorker(self.source_spec, self.config, realtime=self.realtime, loop=self.loop, lsl=self.lsl)
         worker.frame_ready.connect(self.on_frame)
         worker.source_opened.connect(self.on_source_opened)
         worker.source_failed.connect(self.on_source_failed)
@@ -284,6 +298,7 @@ class MainWindow(QMainWindow):
         worker.recording_started.connect(self.on_recording_started)
         worker.recording_stopped.connect(self.on_recording_stopped)
         worker.recording_failed.connect(self.on_recording_failed)
+        worker.lsl_failed.connect(self.on_lsl_failed)
         self.worker = worker
         if self.source_spec.isdigit():
             self.settings.setValue("camera", int(self.source_spec))
@@ -420,6 +435,7 @@ class MainWindow(QMainWindow):
         if chosen is None and faces:
             chosen = max(faces, key=lambda f: f.box.area)  # default: the largest face
         self.bars.set_face(result.labels, chosen)
+        self.details_panel.set_face(chosen)
 
     @Slot(QListWidgetItem, QListWidgetItem)
     def _select_face(self, current: QListWidgetItem | None, _previous=None) -> None:
@@ -477,6 +493,10 @@ class MainWindow(QMainWindow):
         self.record_action.setChecked(False)
         self.record_action.setText("● Record")
         QMessageBox.critical(self, "Recording failed", message)
+
+    @Slot(str)
+    def on_lsl_failed(self, message: str) -> None:
+        self.statusBar().showMessage(f"LSL off: {message}", 10000)
 
     @Slot()
     def _update_rec_indicator(self) -> None:
@@ -549,7 +569,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.config, self)
+        dialog = SettingsDialog(self.config, self, lsl=self.lsl)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.apply_settings(dialog)
 
@@ -561,6 +581,10 @@ class MainWindow(QMainWindow):
         self.settings.setValue("detector", self.config.detector)
         self.settings.setValue("min_confidence", self.config.min_detection_confidence)
         self.settings.setValue("smoothing", self.config.smoothing_window)
+        self.lsl = dialog.lsl.isChecked()
+        self.settings.setValue("face_details", self.config.face_details)
+        self.settings.setValue("lsl", self.lsl)
+        self.details_panel.setVisible(self.config.face_details)
         if self.source_spec is not None:
             self.open_source(self.source_spec)
 

@@ -32,9 +32,14 @@ class PipelineWorker(QThread):
     recording_started = Signal(str)  # CSV path
     recording_stopped = Signal(str, int)  # CSV path, rows
     recording_failed = Signal(str)
+    lsl_failed = Signal(str)  # LSL was asked for but cannot stream (message); the source keeps running
 
-    def __init__(self, source_spec: str, config: PipelineConfig, realtime: bool = True, loop: bool = False) -> None:
+    def __init__(
+        self, source_spec: str, config: PipelineConfig, realtime: bool = True, loop: bool = False, lsl: bool = False
+    ) -> None:
         super().__init__()
+        self.lsl = lsl
+        self.live_sinks: list = []  # LSL outlets: every processed frame, recording or not
         self.source_spec = source_spec
         self.config = replace(config)
         self.realtime = realtime
@@ -81,6 +86,7 @@ class PipelineWorker(QThread):
             self.labels = pipeline.labels
             self.source_kind = source.kind
             self.source_opened.emit(source.name, source.kind)
+            self._open_lsl(pipeline, source)
             while not self._stop.is_set():
                 self._play(source, pipeline)
                 if not self.loop or self._stop.is_set() or source.kind == "camera":
@@ -96,6 +102,9 @@ class PipelineWorker(QThread):
             self.source_failed.emit(str(error), source is None or source.kind == "camera" or self.source_spec.isdigit())
         finally:
             self._finish_recording()
+            for sink in self.live_sinks:
+                sink.close(RunStatus("finished", self.frames_processed))
+            self.live_sinks = []
             if source is not None:
                 source.close()
             if pipeline is not None:
@@ -117,6 +126,8 @@ class PipelineWorker(QThread):
                 except EmotionDeskError as error:
                     self._finish_recording()
                     self.recording_failed.emit(str(error))
+            for sink in self.live_sinks:
+                sink.write(result, frame.image)
             if not self._display_busy.is_set():
                 self._display_busy.set()
                 self.frames_displayed += 1
@@ -126,6 +137,17 @@ class PipelineWorker(QThread):
                 delay = (frame.time_s - first_time) - (time.monotonic() - started)
                 if delay > 0:
                     self._stop.wait(delay)
+
+    def _open_lsl(self, pipeline: Pipeline, source: FrameSource) -> None:
+        """The LSL outlets, made in this thread; a failure is reported and the source keeps running."""
+        if not self.lsl:
+            return
+        try:
+            from emotiondesk.lsl import lsl_sinks
+
+            self.live_sinks = lsl_sinks(session="live")(pipeline, source)
+        except EmotionDeskError as error:
+            self.lsl_failed.emit(str(error))
 
     def _handle_recording_requests(self, pipeline: Pipeline, source: FrameSource) -> None:
         with self._lock:
