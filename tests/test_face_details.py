@@ -182,3 +182,14 @@ def test_bad_schedule_is_a_one_line_error(capsys, clip_one_face):
     assert main(["analyze", str(clip_one_face), "--face-details-every", "0"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["emotiondesk: error: --face-details-every 0: must be at least 1"]
+
+
+def test_left_and_right_are_the_subjects_own_sides(landmarker, one_face):
+    """Covering the eye on the image left (the subject's right eye) raises eyeBlinkRight, not eyeBlinkLeft."""
+    mesh = landmarker.detect(one_face)[0].landmarks
+    corners = mesh[[33, 133, 159, 145], :2]  # the subject's right eye in the face mesh
+    (x0, y0), (x1, y1) = corners.min(0).astype(int) - 4, corners.max(0).astype(int) + 4
+    covered = one_face.copy()
+    covered[y0:y1, x0:x1] = one_face[y1 + 2 : 2 * y1 + 2 - y0, x0:x1]  # skin from just below the eye
+    scores = dict(zip(BLENDSHAPE_NAMES, landmarker.detect(covered)[0].blendshapes))
+    assert scores["eyeBlinkRight"] > 0.25 and scores["eyeBlinkRight"] > 2 * scores["eyeBlinkLeft"]
