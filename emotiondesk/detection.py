@@ -8,8 +8,9 @@ import queue
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -136,54 +137,54 @@ class FaceDetector:
         self.close()
 
 
-class DetectorThread:
-    """A FaceDetector that lives in its own thread: created, used and closed there, as MediaPipe wants.
+class ModelThread:
+    """A model (FaceDetector, FaceLandmarker…) that lives in its own thread: created, used and closed there, as
+    MediaPipe wants. `make()` builds it in that thread; it needs `detect(bgr, time_s)`, `close()` and `model_path`.
 
     `submit()` hands over a frame and returns at once; `collect()` waits for the oldest submitted frame's
-    faces. With one frame in flight, the next frame is detected on a second core while the caller
+    result. With one frame in flight, the next frame is processed on a second core while the caller
     classifies the current one (`Pipeline.stream`).
     """
 
-    def __init__(self, model: str | Path = "short", min_confidence: float = 0.5, video: bool = True) -> None:
+    def __init__(self, make: Callable[[], Any], name: str) -> None:
+        self.name = name
         self._requests: queue.SimpleQueue = queue.SimpleQueue()
         self._results: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread = threading.Thread(
-            target=self._serve, args=(model, min_confidence, video), name="emotiondesk-detector", daemon=True
-        )
+        self._thread = threading.Thread(target=self._serve, args=(make,), name=f"emotiondesk-{name}", daemon=True)
         self._thread.start()
-        ready = self._results.get()  # the detector's model path, or the error that stopped it loading
+        ready = self._results.get()  # the model's path, or the error that stopped it loading
         if isinstance(ready, BaseException):
             self._thread.join()
             raise ready
         self.model_path: Path = ready
 
-    def _serve(self, model: str | Path, min_confidence: float, video: bool) -> None:
+    def _serve(self, make: Callable[[], Any]) -> None:
         try:
-            detector = FaceDetector(model, min_confidence, video)
+            model = make()
         except BaseException as error:  # handed to the constructor, which raises it in the caller's thread
             self._results.put(error)
             return
-        self._results.put(detector.model_path)
+        self._results.put(model.model_path)
         try:
             while (request := self._requests.get()) is not None:
                 image, time_s = request
                 started = time.perf_counter()
                 try:
-                    faces = detector.detect(image, time_s)
+                    result = model.detect(image, time_s)
                 except Exception as error:  # raised again by collect()
                     self._results.put(error)
                     continue
-                self._results.put((faces, (time.perf_counter() - started) * 1e3))
+                self._results.put((result, (time.perf_counter() - started) * 1e3))
         finally:
-            detector.close()
+            model.close()
 
     def submit(self, bgr: np.ndarray, time_s: float) -> None:
         if not self._thread.is_alive():
-            raise RuntimeError("face detector thread is closed")
+            raise RuntimeError(f"{self.name} thread is closed")
         self._requests.put((bgr, time_s))
 
     def collect(self) -> tuple[list[Face], float]:
-        """Faces of the oldest submitted frame and the ms its detection took."""
+        """Faces of the oldest submitted frame and the ms the model took."""
         result = self._results.get()
         if isinstance(result, BaseException):
             raise result
@@ -195,7 +196,14 @@ class DetectorThread:
         return self.collect()[0]
 
     def close(self) -> None:
-        """Stop the thread after the frames already submitted; the detector is closed in it."""
+        """Stop the thread after the frames already submitted; the model is closed in it."""
         if self._thread.is_alive():
             self._requests.put(None)
             self._thread.join()
+
+
+class DetectorThread(ModelThread):
+    """A FaceDetector in its own thread (see ModelThread)."""
+
+    def __init__(self, model: str | Path = "short", min_confidence: float = 0.5, video: bool = True) -> None:
+        super().__init__(lambda: FaceDetector(model, min_confidence, video), "detector")

@@ -17,15 +17,13 @@ camera space: x to the image right, y up, z towards the viewer), decomposed as R
 from __future__ import annotations
 
 import math
-import queue
-import threading
-import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from emotiondesk.assets import models_dir
+from emotiondesk.detection import ModelThread, keep_mediapipe_offline, native_stderr_captured
 from emotiondesk.errors import ModelError
 from emotiondesk.types import Box, Face
 
@@ -177,15 +175,12 @@ class FaceLandmarker:
     """
 
     def __init__(self, model: str | Path | None = None, max_faces: int = 6, video: bool = True) -> None:
-        from emotiondesk.detection import keep_mediapipe_offline, native_stderr_captured
-
         keep_mediapipe_offline()
         self.model_path = landmarker_model_path(model)
         self.video = video
         self._last_timestamp_ms = -1
         self._seen_shapes: set[tuple[int, ...]] = set()
         self._names_checked = False
-        self._stderr = native_stderr_captured
         with native_stderr_captured():
             try:
                 import mediapipe as mp
@@ -220,7 +215,7 @@ class FaceLandmarker:
         if rgb.shape in self._seen_shapes:
             result = self._run(rgb, int(time_s * 1000))
         else:  # LiteRT logs a buffer warning the first time it sees a frame size
-            with self._stderr():
+            with native_stderr_captured():
                 result = self._run(rgb, int(time_s * 1000))
             self._seen_shapes.add(rgb.shape)
         if result.face_blendshapes and not self._names_checked:
@@ -241,7 +236,7 @@ class FaceLandmarker:
 
     def close(self) -> None:
         if getattr(self, "_landmarker", None) is not None:
-            with self._stderr():
+            with native_stderr_captured():
                 self._landmarker.close()
             self._landmarker = None
 
@@ -252,59 +247,11 @@ class FaceLandmarker:
         self.close()
 
 
-class FaceDetailsThread:
-    """A FaceLandmarker in its own thread (created, used and closed there); `submit()` returns at once and
-    `collect()` waits for the oldest submitted frame's faces, so it runs beside the BlazeFace thread."""
+class FaceDetailsThread(ModelThread):
+    """A FaceLandmarker in its own thread (see detection.ModelThread), run beside the BlazeFace thread."""
 
     def __init__(self, model: str | Path | None = None, max_faces: int = 6, video: bool = True) -> None:
-        self._requests: queue.SimpleQueue = queue.SimpleQueue()
-        self._results: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread = threading.Thread(
-            target=self._serve, args=(model, max_faces, video), name="emotiondesk-landmarker", daemon=True
-        )
-        self._thread.start()
-        ready = self._results.get()
-        if isinstance(ready, BaseException):
-            self._thread.join()
-            raise ready
-        self.model_path: Path = ready
-
-    def _serve(self, model: str | Path | None, max_faces: int, video: bool) -> None:
-        try:
-            landmarker = FaceLandmarker(model, max_faces, video)
-        except BaseException as error:  # raised again in the caller's thread by the constructor
-            self._results.put(error)
-            return
-        self._results.put(landmarker.model_path)
-        try:
-            while (request := self._requests.get()) is not None:
-                image, time_s = request
-                started = time.perf_counter()
-                try:
-                    faces = landmarker.detect(image, time_s)
-                except Exception as error:  # raised again by collect()
-                    self._results.put(error)
-                    continue
-                self._results.put((faces, (time.perf_counter() - started) * 1e3))
-        finally:
-            landmarker.close()
-
-    def submit(self, bgr: np.ndarray, time_s: float) -> None:
-        if not self._thread.is_alive():
-            raise RuntimeError("face landmarker thread is closed")
-        self._requests.put((bgr, time_s))
-
-    def collect(self) -> tuple[list[Face], float]:
-        """Faces (with details) of the oldest submitted frame and the ms the landmarker took."""
-        result = self._results.get()
-        if isinstance(result, BaseException):
-            raise result
-        return result
-
-    def close(self) -> None:
-        if self._thread.is_alive():
-            self._requests.put(None)
-            self._thread.join()
+        super().__init__(lambda: FaceLandmarker(model, max_faces, video), "landmarker")
 
 
 class DetailSchedule:
