@@ -1,6 +1,6 @@
 """Run the real window under Xvfb on a clip and save a screenshot of the X screen.
 
-    python scripts/screenshot.py [CLIP] [--out docs/screenshot.png] [--seconds 4]
+    python scripts/screenshot.py [CLIP] [--out docs/screenshot.png] [--seconds 4] [--record] [--face-details]
 
 Needs Xvfb (Debian: apt-get install -y xvfb libxcb-icccm4 libxcb-keysyms1 libxcb-image0
 libxcb-render-util0 libxkbcommon-x11-0 libxcb-cursor0). Starts its own Xvfb display when DISPLAY is unset.
@@ -25,6 +25,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
     parser.add_argument("--seconds", type=float, default=3.0, help="play this long before the screenshot")
     parser.add_argument("--record", action="store_true", help="press Record first (shows the REC indicator)")
+    parser.add_argument("--face-details", action="store_true", help="turn on face details (shows their panel)")
     args = parser.parse_args()
     xvfb = None
     if not os.environ.get("DISPLAY"):
@@ -43,6 +44,7 @@ def main() -> int:
 
         app = QApplication([])
         settings = QSettings(str(args.out.with_suffix(".ini")), QSettings.Format.IniFormat)
+        settings.setValue("face_details", args.face_details)
         window = MainWindow(settings=settings)
         window.resize(1240, 760)
         window.move(20, 20)
