@@ -104,7 +104,7 @@ class SettingsDialog(QDialog):
         form.addRow("Face detector", self.detector)
         form.addRow("Minimum detection confidence", self.min_confidence)
         form.addRow("Smoothing window", self.smoothing)
-        self.face_details = QCheckBox("Face details: blendshapes and head pose (costly, ~6 ms a face)")
+        self.face_details = QCheckBox("Face details: blendshapes and head pose (costly: about 9 ms a face)")
         self.face_details.setChecked(config.face_details)
         self.lsl = QCheckBox("Stream to LSL (makes this app visible on the local network)")
         self.lsl.setChecked(lsl)
