@@ -15,7 +15,7 @@ import numpy as np
 
 from emotiondesk import __version__
 from emotiondesk.errors import EmotionDeskError
-from emotiondesk.face_details import DETAIL_COLUMNS, POSE_NAMES
+from emotiondesk.face_details import DETAIL_COLUMNS, POSE_NAMES, detail_vector
 from emotiondesk.sinks import RunStatus
 from emotiondesk.types import FrameResult
 
@@ -68,7 +68,41 @@ class _Clock:
         return self.local_clock() if monotonic is None else monotonic + self.offset
 
 
-class LslSink:
+def describe_channels(desc, channels: list[tuple[str, str, str]]) -> None:
+    """`<channels><channel><label/><unit/><type/></channel>…` in a stream's XML description (the XDF convention)."""
+    xml_channels = desc.append_child("channels")
+    for label, unit, kind in channels:
+        channel = xml_channels.append_child("channel")
+        channel.append_child_value("label", label)
+        channel.append_child_value("unit", unit)
+        channel.append_child_value("type", kind)
+
+
+class _Outlet:
+    """An LSL outlet that is also a `Sink`: opened from a StreamInfo, closed with the run."""
+
+    outlet = None
+    pushed = 0
+
+    def _open(self, pylsl, info) -> None:
+        try:
+            self.outlet = pylsl.StreamOutlet(info)
+        except (RuntimeError, ValueError) as error:
+            raise LslError(f"{info.name()}: cannot open LSL outlet ({error})") from None
+        self.clock = _Clock(pylsl)
+
+    def write(self, result: FrameResult, image: np.ndarray | None = None) -> None:
+        """Nothing by default (the markers outlet ignores frames)."""
+
+    def close(self, status: RunStatus | None = None) -> None:
+        """Close the outlet, first giving connected inlets a moment to receive what was pushed."""
+        outlet, self.outlet = self.outlet, None
+        if outlet is not None and self.pushed and outlet.have_consumers():
+            time.sleep(LINGER_S)
+        del outlet
+
+
+class LslSink(_Outlet):
     """The `Emotion` outlet `emotiondesk-<session>`: one float32 sample per face per frame (face ID, the
     model's probabilities, the smoothed label's index, and with face details the 52 blendshapes and yaw,
     pitch, roll), stamped with the frame's capture time. Channel labels, units and the class names are in the
@@ -86,12 +120,7 @@ class LslSink:
         desc = info.desc()
         desc.append_child_value("manufacturer", "emotiondesk")
         desc.append_child_value("version", __version__)
-        xml_channels = desc.append_child("channels")
-        for label, unit, kind in self.channels:
-            channel = xml_channels.append_child("channel")
-            channel.append_child_value("label", label)
-            channel.append_child_value("unit", unit)
-            channel.append_child_value("type", kind)
+        describe_channels(desc, self.channels)
         classes = desc.append_child("classes")  # what smoothed_label's index means
         for label in self.labels:
             classes.append_child_value("class", label)
@@ -101,17 +130,10 @@ class LslSink:
             )
         for key, value in (metadata or {}).items():
             desc.append_child_value(key, str(value))
-        try:
-            self.outlet = pylsl.StreamOutlet(info)
-        except (RuntimeError, ValueError) as error:
-            raise LslError(f"{self.name}: cannot open LSL outlet ({error})") from None
-        self.clock = _Clock(pylsl)
-        self.samples_pushed = 0
+        self._open(pylsl, info)
 
     def sample(self, result: FrameResult, face) -> np.ndarray:
         """One face's channel values, in `channels` order (NaN for missing face details)."""
-        from emotiondesk.face_details import detail_vector
-
         smoothed = face.smoothed_or_raw
         values = [float(face.face_id), *map(float, face.probabilities), float(np.argmax(smoothed))]
         if self.face_details:
@@ -125,17 +147,10 @@ class LslSink:
         stamp = self.clock.lsl_time(result.captured)
         for number, face in enumerate(faces, start=1):
             self.outlet.push_sample(self.sample(result, face), stamp, pushthrough=number == len(faces))
-            self.samples_pushed += 1
-
-    def close(self, status: RunStatus | None = None) -> None:
-        outlet, self.outlet = getattr(self, "outlet", None), None
-        if outlet is not None:
-            if self.samples_pushed and outlet.have_consumers():
-                time.sleep(LINGER_S)
-            del outlet
+            self.pushed += 1
 
 
-class LslMarkerOutlet:
+class LslMarkerOutlet(_Outlet):
     """The `Markers` outlet `emotiondesk-<session>-markers`: two string channels, the marker number and its
     text. A `Sink` (it ignores frames) so a run closes it with the others."""
 
@@ -143,17 +158,8 @@ class LslMarkerOutlet:
         pylsl = import_pylsl()
         self.name = f"emotiondesk-{session}-markers"
         info = pylsl.StreamInfo(self.name, MARKER_TYPE, 2, pylsl.IRREGULAR_RATE, pylsl.cf_string, self.name)
-        channels = info.desc().append_child("channels")
-        for label in ("marker", "text"):
-            channel = channels.append_child("channel")
-            channel.append_child_value("label", label)
-            channel.append_child_value("type", "Marker")
-        try:
-            self.outlet = pylsl.StreamOutlet(info)
-        except (RuntimeError, ValueError) as error:
-            raise LslError(f"{self.name}: cannot open LSL outlet ({error})") from None
-        self.clock = _Clock(pylsl)
-        self.markers_pushed = 0
+        describe_channels(info.desc(), [("marker", "number", "Marker"), ("text", "text", "Marker")])
+        self._open(pylsl, info)
 
     def push_marker(self, marker_number: int, text: str = "", timestamp: float | None = None) -> None:
         """Send one marker; `timestamp` is a `time.monotonic()` reading (the clock of `Frame.captured`),
@@ -161,17 +167,7 @@ class LslMarkerOutlet:
         if self.outlet is None:
             return
         self.outlet.push_sample([str(int(marker_number)), str(text)], self.clock.lsl_time(timestamp))
-        self.markers_pushed += 1
-
-    def write(self, result: FrameResult, image: np.ndarray | None = None) -> None:
-        """Frames are not markers: nothing to do."""
-
-    def close(self, status: RunStatus | None = None) -> None:
-        outlet, self.outlet = getattr(self, "outlet", None), None
-        if outlet is not None:
-            if self.markers_pushed and outlet.have_consumers():
-                time.sleep(LINGER_S)
-            del outlet
+        self.pushed += 1
 
 
 def lsl_sinks(csv_path: Path | None = None, session: str | None = None):

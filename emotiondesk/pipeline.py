@@ -15,6 +15,7 @@ import numpy as np
 from emotiondesk import __version__
 from emotiondesk.classification import EmotionClassifier
 from emotiondesk.detection import DetectorThread
+from emotiondesk.face_details import DETAIL_COLUMNS, DetailSchedule, FaceDetailsThread, attach_details
 from emotiondesk.preprocessing import DEFAULT_GEOMETRY, CropGeometry, face_crops
 from emotiondesk.sources import FrameSource, to_bgr
 from emotiondesk.tracking import FaceTracker
@@ -65,8 +66,6 @@ class Pipeline:
         self.details = None  # FaceDetailsThread when config.face_details
         self.detail_schedule = None
         if self.config.face_details:
-            from emotiondesk.face_details import DetailSchedule, FaceDetailsThread
-
             try:
                 self.details = FaceDetailsThread(video=self.config.video)
             except BaseException:
@@ -134,8 +133,6 @@ class Pipeline:
         faces, detect_ms = self.detector.collect()
         details_ms = None
         if in_flight.details:
-            from emotiondesk.face_details import attach_details
-
             detail_faces, details_ms = self.details.collect()
             attach_details(faces, detail_faces)
         start = time.perf_counter()
@@ -190,8 +187,6 @@ class Pipeline:
     def _describe_details(self) -> dict:
         if self.details is None:
             return {}
-        from emotiondesk.face_details import DETAIL_COLUMNS
-
         return {
             "face_details": {
                 "model": str(self.details.model_path),

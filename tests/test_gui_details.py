@@ -51,4 +51,4 @@ def test_stream_to_lsl_setting_opens_the_outlets(qtbot, window, clip_one_face):
     qtbot.waitUntil(lambda: window.worker is not None and window.worker.frames_processed >= 3, timeout=20000)
     sinks = window.worker.live_sinks
     assert [type(sink).__name__ for sink in sinks] == ["LslSink", "LslMarkerOutlet"]
-    assert sinks[0].name == "emotiondesk-live" and sinks[0].samples_pushed >= 1
+    assert sinks[0].name == "emotiondesk-live" and sinks[0].pushed >= 1

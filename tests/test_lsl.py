@@ -76,7 +76,7 @@ def test_inlet_receives_what_the_csv_holds(tmp_path, clip_three_faces, contract_
     inlet, sink = holder["inlet"], holder["sink"]
     samples, stamps = pull_all(inlet, len(rows))
     sink.close()
-    assert len(samples) == len(rows) == sink.samples_pushed > 0
+    assert len(samples) == len(rows) == sink.pushed > 0
 
     info = inlet.info(timeout=RESOLVE_S)
     labels = [c[2:] for c in rows[0] if c.startswith("p_")]
