@@ -17,7 +17,7 @@ from emotiondesk import __version__
 from emotiondesk.errors import EmotionDeskError
 from emotiondesk.face_details import DETAIL_COLUMNS, POSE_NAMES, detail_vector
 from emotiondesk.sinks import RunStatus
-from emotiondesk.types import FrameResult
+from emotiondesk.types import Face, FrameResult
 
 INSTALL_HINT = "--lsl needs pylsl: pip install 'emotiondesk[lsl]'"
 EMOTION_TYPE = "Emotion"
@@ -132,7 +132,7 @@ class LslSink(_Outlet):
             desc.append_child_value(key, str(value))
         self._open(pylsl, info)
 
-    def sample(self, result: FrameResult, face) -> np.ndarray:
+    def sample(self, face: Face) -> np.ndarray:
         """One face's channel values, in `channels` order (NaN for missing face details)."""
         smoothed = face.smoothed_or_raw
         values = [float(face.face_id), *map(float, face.probabilities), float(np.argmax(smoothed))]
@@ -146,7 +146,7 @@ class LslSink(_Outlet):
         faces = [face for face in result.faces if face.probabilities is not None]
         stamp = self.clock.lsl_time(result.captured)
         for number, face in enumerate(faces, start=1):
-            self.outlet.push_sample(self.sample(result, face), stamp, pushthrough=number == len(faces))
+            self.outlet.push_sample(self.sample(face), stamp, pushthrough=number == len(faces))
             self.pushed += 1
 
 
