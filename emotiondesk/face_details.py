@@ -19,11 +19,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from emotiondesk.assets import models_dir
-from emotiondesk.detection import ModelThread, keep_mediapipe_offline, native_stderr_captured
+from emotiondesk.detection import MediaPipeTask, ModelThread
 from emotiondesk.errors import ModelError
 from emotiondesk.types import Box, Face
 
@@ -167,57 +166,35 @@ def top_blendshapes(face: Face, count: int = 5) -> list[tuple[str, float]]:
     return [(BLENDSHAPE_NAMES[i], float(face.blendshapes[i])) for i in order]
 
 
-class FaceLandmarker:
-    """MediaPipe Face Landmarker in VIDEO mode (timestamps made strictly increasing) or IMAGE mode.
+class FaceLandmarker(MediaPipeTask):
+    """MediaPipe Face Landmarker (see detection.MediaPipeTask).
 
     `detect()` returns one `Face` per face it found, with `box` = the mesh's bounding box and blendshapes,
-    head pose and landmarks filled in. Create, use and close it in one thread.
+    head pose and landmarks filled in.
     """
 
     def __init__(self, model: str | Path | None = None, max_faces: int = 6, video: bool = True) -> None:
-        keep_mediapipe_offline()
         self.model_path = landmarker_model_path(model)
-        self.video = video
-        self._last_timestamp_ms = -1
-        self._seen_shapes: set[tuple[int, ...]] = set()
         self._names_checked = False
-        with native_stderr_captured():
-            try:
-                import mediapipe as mp
-                from mediapipe.tasks.python import BaseOptions, vision
 
-                options = vision.FaceLandmarkerOptions(
-                    base_options=BaseOptions(model_asset_path=str(self.model_path)),
-                    running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE,
-                    num_faces=max_faces,
-                    output_face_blendshapes=True,
-                    output_facial_transformation_matrixes=True,
-                )
-                self._landmarker = vision.FaceLandmarker.create_from_options(options)
-                self._mp = mp
-                self._run(np.zeros((64, 64, 3), np.uint8), 0)  # the first inference prints banners: captured here
-            except (RuntimeError, ValueError, OSError) as error:
-                detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-                raise ModelError(f"{self.model_path}: face landmarker failed to load ({detail})") from None
+        def make(vision, running_mode):
+            from mediapipe.tasks.python import BaseOptions
 
-    def _run(self, rgb: np.ndarray, timestamp_ms: int):
-        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
-        if not self.video:
-            return self._landmarker.detect(image)
-        timestamp_ms = max(int(timestamp_ms), self._last_timestamp_ms + 1)
-        self._last_timestamp_ms = timestamp_ms
-        return self._landmarker.detect_for_video(image, timestamp_ms)
+            options = vision.FaceLandmarkerOptions(
+                base_options=BaseOptions(model_asset_path=str(self.model_path)),
+                running_mode=running_mode,
+                num_faces=max_faces,
+                output_face_blendshapes=True,
+                output_facial_transformation_matrixes=True,
+            )
+            return vision.FaceLandmarker.create_from_options(options)
+
+        self._load("face landmarker", make, video)
 
     def detect(self, bgr: np.ndarray, time_s: float = 0.0) -> list[Face]:
         """The faces of a BGR frame with their details (boxes: the mesh's bounding box, in pixels)."""
         height, width = bgr.shape[:2]
-        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        if rgb.shape in self._seen_shapes:
-            result = self._run(rgb, int(time_s * 1000))
-        else:  # LiteRT logs a buffer warning the first time it sees a frame size
-            with native_stderr_captured():
-                result = self._run(rgb, int(time_s * 1000))
-            self._seen_shapes.add(rgb.shape)
+        result = self._run_bgr(bgr, time_s)
         if result.face_blendshapes and not self._names_checked:
             names = tuple(c.category_name.lstrip("_") for c in result.face_blendshapes[0])
             if names != BLENDSHAPE_NAMES:
@@ -233,18 +210,6 @@ class FaceLandmarker:
                 face.head_pose = head_pose_from_matrix(result.facial_transformation_matrixes[index])
             faces.append(face)
         return faces
-
-    def close(self) -> None:
-        if getattr(self, "_landmarker", None) is not None:
-            with native_stderr_captured():
-                self._landmarker.close()
-            self._landmarker = None
-
-    def __enter__(self) -> FaceLandmarker:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 class FaceDetailsThread(ModelThread):
