@@ -1,13 +1,15 @@
 """Measure how FER2013 frames its faces relative to a BlazeFace box, to set `CropGeometry`.
 
     python bench/crop_calibration.py [--data ../shared/data/fer2013/fer2013.csv.xz] [--faces 1500]
-        [--model assets/models/emotion_fer2013.onnx]
+        [--model assets/models/emotion_fer2013.onnx] [--landmarks]
 
 Each validation face is upscaled ×4, padded with replicated edges (context for the detector) and run
 through BlazeFace. The detected box, expressed in units of the original 48-pixel frame, tells the
 crop scale (frame side / box side) and the vertical offset. With `--model`, the faces are then re-cropped
 by the app's own `face_crops` under several geometries and classified, so the chosen geometry is the
-one the model agrees with best (accuracy against the FER2013 labels). Prints markdown tables.
+one the model agrees with best (accuracy against the FER2013 labels). With `--landmarks` (and `--model`), the
+Face Landmarker also runs on each face, and eye alignment from the BlazeFace keypoints is compared with eye
+alignment from the face mesh's eye corners (what `--face-details` could use). Prints markdown tables.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def main() -> int:
     parser.add_argument("--faces", type=int, default=1500)
     parser.add_argument("--model", type=Path, help="also score re-cropped faces with this model")
     parser.add_argument("--cache", type=Path, default=ROOT / "cache")
+    parser.add_argument("--landmarks", action="store_true", help="compare mesh eye alignment (needs --model)")
     args = parser.parse_args()
     if not args.data.exists():
         print(f"skipped: {args.data} not found (FER2013 CSV needed)")
@@ -93,7 +96,63 @@ def main() -> int:
                     f"| scale {candidate_scale}, shift {shift_y:.3f}, align {align} | "
                     f"{(predicted == labels).mean():.2%} | {(predicted == original.argmax(1)).mean():.2%} |"
                 )
+        if args.landmarks:
+            compare_mesh_alignment(found_faces, classifier, labels, original.argmax(1), float(shift_y))
     return 0
+
+
+# Face-mesh indices of the eye corners: the subject's right eye (image left), then the left eye.
+RIGHT_EYE_CORNERS, LEFT_EYE_CORNERS = (33, 133), (362, 263)
+
+
+def mesh_eye_keypoints(face) -> np.ndarray | None:
+    """The face's keypoints with both eyes (rows 0, 1) moved to the mesh's eye-corner midpoints; None without a
+    mesh. `preprocessing.crop_transform` levels the eye line from these rows."""
+    if face.landmarks is None:
+        return None
+    keypoints = np.zeros((6, 2), np.float32) if face.keypoints is None else face.keypoints.copy()
+    keypoints[0] = face.landmarks[list(RIGHT_EYE_CORNERS), :2].mean(axis=0)
+    keypoints[1] = face.landmarks[list(LEFT_EYE_CORNERS), :2].mean(axis=0)
+    return keypoints
+
+
+def compare_mesh_alignment(found_faces, classifier, labels, original, shift_y: float) -> None:
+    """Accuracy with the eye line from BlazeFace keypoints vs from the face mesh, on faces both models found."""
+    from dataclasses import replace
+
+    from emotiondesk.face_details import FaceLandmarker, attach_details
+    from emotiondesk.preprocessing import DEFAULT_GEOMETRY, CropGeometry, face_crops
+
+    meshed, keep = [], []
+    with FaceLandmarker(video=False, max_faces=1) as landmarker:
+        for number, (canvas, face) in enumerate(found_faces):
+            face = replace(face)
+            attach_details([face], landmarker.detect(canvas))
+            if face.landmarks is not None:
+                meshed.append((canvas, face, replace(face, keypoints=mesh_eye_keypoints(face))))
+                keep.append(number)
+    keep = np.array(keep)
+    angles = []
+    for _canvas, blaze, mesh in meshed:
+        (rx, ry), (lx, ly) = blaze.keypoints[0], blaze.keypoints[1]
+        (mrx, mry), (mlx, mly) = mesh.keypoints[0], mesh.keypoints[1]
+        angles.append(np.degrees(np.arctan2(ly - ry, lx - rx) - np.arctan2(mly - mry, mlx - mrx)))
+    print(
+        f"\nEye alignment source, on the {len(meshed)} of {len(found_faces)} faces the Face Landmarker also found "
+        f"(eye-line angle, BlazeFace minus mesh: median |difference| {np.median(np.abs(angles)):.2f}°, "
+        f"95th percentile {np.percentile(np.abs(angles), 95):.2f}°)\n"
+    )
+    print("| geometry | eye line from | accuracy | agreement with original-crop prediction |")
+    print("|---|---|---|---|")
+    measured = CropGeometry(scale=1.17, shift_y=round(shift_y, 3))
+    for name, geometry in (("app default (scale 1.2, shift 0.08)", DEFAULT_GEOMETRY), ("scale 1.17", measured)):
+        for source, index in (("BlazeFace keypoints", 1), ("face mesh eye corners", 2)):
+            crops = np.concatenate([face_crops(item[0], [item[index]], geometry) for item in meshed])
+            predicted = classifier.classify(crops).argmax(1)
+            print(
+                f"| {name} | {source} | {(predicted == labels[keep]).mean():.2%} | "
+                f"{(predicted == original[keep]).mean():.2%} |"
+            )
 
 
 if __name__ == "__main__":

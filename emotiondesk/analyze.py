@@ -59,7 +59,16 @@ def analyze(
         with Pipeline(config) as pipeline:
             if csv_path is not None:
                 metadata = pipeline.session_metadata(source, str(source_spec))
-                sinks.append(CsvRecorder(csv_path, pipeline.labels, metadata, info=info, overwrite=overwrite))
+                sinks.append(
+                    CsvRecorder(
+                        csv_path,
+                        pipeline.labels,
+                        metadata,
+                        info=info,
+                        overwrite=overwrite,
+                        face_details=config.face_details,
+                    )
+                )
             if annotated_path is not None:
                 sinks.append(AnnotatedVideoSink(annotated_path, source.fps or 10.0, palette))
             if extra_sinks is not None:

@@ -40,9 +40,16 @@ def command_analyze(args: argparse.Namespace) -> int:
     from emotiondesk.outputs import check_outputs
     from emotiondesk.recording import sidecar_path
 
+    if args.face_details_every < 1:
+        return fail(f"--face-details-every {args.face_details_every}: must be at least 1")
     written = (args.csv, args.csv and sidecar_path(args.csv), args.csv and markers_path(args.csv), args.annotated)
     outputs = [p for p in written if p is not None]
     check_outputs([args.input, *([args.markers] if args.markers else [])], outputs, overwrite=args.overwrite)
+    lsl_build = None
+    if args.lsl:
+        from emotiondesk.lsl import lsl_sinks
+
+        lsl_build = lsl_sinks(args.csv, args.session)  # fails here, before any work, when pylsl is missing
     for output in (args.csv, args.annotated):
         check_writable(output)
     scheduled = None
@@ -60,6 +67,8 @@ def command_analyze(args: argparse.Namespace) -> int:
         detector=args.detector,
         min_detection_confidence=args.min_confidence,
         smoothing_window=args.smoothing,
+        face_details=args.face_details or args.face_details_every > 1,
+        face_details_every=args.face_details_every,
     )
     outcome = analyze(
         args.input,
@@ -69,7 +78,7 @@ def command_analyze(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         max_frames=args.max_frames,
         overwrite=args.overwrite,
-        extra_sinks=marker_sinks(args.csv, scheduled) if args.csv is not None else None,
+        extra_sinks=run_sinks(args.csv, scheduled, lsl_build),
         info=info,
         palette=args.palette,
     )
@@ -97,17 +106,21 @@ def command_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
-def marker_sinks(csv_path: Path, scheduled: list | None):
-    """The run's markers CSV: `--markers FILE` times for files; lines typed on stdin while a camera runs."""
+def run_sinks(csv_path: Path | None, scheduled: list | None, lsl_build=None):
+    """The run's extra sinks: LSL outlets (`--lsl`), and the markers CSV beside `--csv` — `--markers FILE`
+    times for files, lines typed on stdin while a camera runs; each marker also goes to the LSL Markers outlet."""
     from emotiondesk.markers import MarkersSink, markers_path, read_marker_lines
 
     def build(pipeline, source) -> list:
-        if scheduled is None and source.kind != "camera":
-            return []
-        sink = MarkersSink(markers_path(csv_path), scheduled)
+        sinks = lsl_build(pipeline, source) if lsl_build is not None else []
+        outlet = next((sink for sink in sinks if hasattr(sink, "push_marker")), None)
+        if csv_path is None or (scheduled is None and source.kind != "camera"):
+            return sinks
+        forward = (lambda marker: outlet.push_marker(marker.marker, marker.text)) if outlet is not None else None
+        markers = MarkersSink(markers_path(csv_path), scheduled, on_marker=forward)
         if source.kind == "camera":
-            read_marker_lines(sys.stdin, sink.mark)
-        return [sink]
+            read_marker_lines(sys.stdin, markers.mark)
+        return [*sinks, markers]
 
     return build
 
@@ -175,6 +188,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze_parser.add_argument(
         "--palette", choices=sorted(PALETTES), default=DEFAULT_PALETTE, help="colours of the annotated video"
+    )
+    analyze_parser.add_argument(
+        "--face-details",
+        action="store_true",
+        help="add 52 blendshape scores (bs_<name>) and yaw, pitch, roll per face (MediaPipe Face Landmarker; costly)",
+    )
+    analyze_parser.add_argument(
+        "--face-details-every",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run the landmarker on every Nth frame only, carrying each face's values forward (implies --face-details)",
+    )
+    analyze_parser.add_argument(
+        "--lsl",
+        action="store_true",
+        help="stream results to Lab Streaming Layer (needs emotiondesk[lsl]; makes this app visible on the network)",
     )
     analyze_parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     analyze_parser.add_argument(

@@ -8,8 +8,9 @@ import queue
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -54,57 +55,91 @@ def native_stderr_captured() -> Iterator[list[str]]:
             captured.extend(sink.read().decode(errors="replace").splitlines())
 
 
-class FaceDetector:
-    """BlazeFace in VIDEO mode (timestamps made strictly increasing) or IMAGE mode for unrelated stills.
+class MediaPipeTask:
+    """What FaceDetector and FaceLandmarker share: a MediaPipe Tasks object, offline, with its native banners
+    captured, in VIDEO mode (timestamps made strictly increasing) or IMAGE mode for unrelated stills.
 
-    Create and use it in one thread; call `close()` (or use `with`).
+    Create, use and close it in one thread (or use `with`).
     """
 
-    def __init__(self, model: str | Path = "short", min_confidence: float = 0.5, video: bool = True) -> None:
+    model_path: Path
+    _task = None
+
+    def _load(self, what: str, make_task: Callable[[Any, Any], Any], video: bool) -> list[str]:
+        """Build the task with `make_task(vision, running_mode)` and run it once; returns the banner lines."""
         keep_mediapipe_offline()
-        self.model_path = detector_model_path(model)
-        self.min_confidence = min_confidence
         self.video = video
         self._last_timestamp_ms = -1
         self._seen_shapes: set[tuple[int, ...]] = set()
         with native_stderr_captured() as banner:
             try:
                 import mediapipe as mp
-                from mediapipe.tasks.python import BaseOptions, vision
+                from mediapipe.tasks.python import vision
 
                 running_mode = vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE
-                options = vision.FaceDetectorOptions(
-                    base_options=BaseOptions(model_asset_path=str(self.model_path)),
-                    running_mode=running_mode,
-                    min_detection_confidence=min_confidence,
-                )
-                self._detector = vision.FaceDetector.create_from_options(options)
+                self._task = make_task(vision, running_mode)
                 self._mp = mp
                 # The first inference prints the XNNPACK banner: run it here, while fd 2 is captured.
-                self._detect_rgb(np.zeros((64, 64, 3), np.uint8), 0)
+                self._run(np.zeros((64, 64, 3), np.uint8), 0)
             except (RuntimeError, ValueError, OSError) as error:
                 detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-                raise ModelError(f"{self.model_path}: face detector failed to load ({detail})") from None
-        self.startup_log = banner
+                raise ModelError(f"{self.model_path}: {what} failed to load ({detail})") from None
+        return banner
 
-    def _detect_rgb(self, rgb: np.ndarray, timestamp_ms: int):
+    def _run(self, rgb: np.ndarray, timestamp_ms: int):
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
         if not self.video:
-            return self._detector.detect(image)
+            return self._task.detect(image)
         timestamp_ms = max(int(timestamp_ms), self._last_timestamp_ms + 1)
         self._last_timestamp_ms = timestamp_ms
-        return self._detector.detect_for_video(image, timestamp_ms)
+        return self._task.detect_for_video(image, timestamp_ms)
+
+    def _run_bgr(self, bgr: np.ndarray, time_s: float):
+        """The task's raw result for a BGR frame."""
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)  # 40× faster than a numpy channel flip (2.4 → 0.06 ms)
+        if rgb.shape in self._seen_shapes:
+            return self._run(rgb, int(time_s * 1000))
+        with native_stderr_captured():  # LiteRT logs a buffer warning the first time it sees a frame size
+            result = self._run(rgb, int(time_s * 1000))
+        self._seen_shapes.add(rgb.shape)
+        return result
+
+    def close(self) -> None:
+        if self._task is not None:
+            with native_stderr_captured():
+                self._task.close()
+            self._task = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class FaceDetector(MediaPipeTask):
+    """BlazeFace (see MediaPipeTask)."""
+
+    def __init__(self, model: str | Path = "short", min_confidence: float = 0.5, video: bool = True) -> None:
+        self.model_path = detector_model_path(model)
+        self.min_confidence = min_confidence
+
+        def make(vision, running_mode):
+            from mediapipe.tasks.python import BaseOptions
+
+            options = vision.FaceDetectorOptions(
+                base_options=BaseOptions(model_asset_path=str(self.model_path)),
+                running_mode=running_mode,
+                min_detection_confidence=min_confidence,
+            )
+            return vision.FaceDetector.create_from_options(options)
+
+        self.startup_log = self._load("face detector", make, video)
 
     def detect(self, bgr: np.ndarray, time_s: float = 0.0) -> list[Face]:
         """Faces in a BGR frame, boxes clipped to the frame, keypoints in pixels."""
         height, width = bgr.shape[:2]
-        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)  # 40× faster than a numpy channel flip (2.4 → 0.06 ms)
-        if rgb.shape in self._seen_shapes:
-            result = self._detect_rgb(rgb, int(time_s * 1000))
-        else:  # LiteRT logs a buffer warning the first time it sees a frame size
-            with native_stderr_captured():
-                result = self._detect_rgb(rgb, int(time_s * 1000))
-            self._seen_shapes.add(rgb.shape)
+        result = self._run_bgr(bgr, time_s)
         faces = []
         for detection in result.detections:
             bb = detection.bounding_box
@@ -123,67 +158,55 @@ class FaceDetector:
             )
         return faces
 
-    def close(self) -> None:
-        if getattr(self, "_detector", None) is not None:
-            with native_stderr_captured():
-                self._detector.close()
-            self._detector = None
 
-    def __enter__(self) -> FaceDetector:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-class DetectorThread:
-    """A FaceDetector that lives in its own thread: created, used and closed there, as MediaPipe wants.
+class ModelThread:
+    """A model (FaceDetector, FaceLandmarker…) that lives in its own thread: created, used and closed there, as
+    MediaPipe wants. `make()` builds it in that thread; it needs `detect(bgr, time_s)`, `close()` and `model_path`.
 
     `submit()` hands over a frame and returns at once; `collect()` waits for the oldest submitted frame's
-    faces. With one frame in flight, the next frame is detected on a second core while the caller
+    result. With one frame in flight, the next frame is processed on a second core while the caller
     classifies the current one (`Pipeline.stream`).
     """
 
-    def __init__(self, model: str | Path = "short", min_confidence: float = 0.5, video: bool = True) -> None:
+    def __init__(self, make: Callable[[], Any], name: str) -> None:
+        self.name = name
         self._requests: queue.SimpleQueue = queue.SimpleQueue()
         self._results: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread = threading.Thread(
-            target=self._serve, args=(model, min_confidence, video), name="emotiondesk-detector", daemon=True
-        )
+        self._thread = threading.Thread(target=self._serve, args=(make,), name=f"emotiondesk-{name}", daemon=True)
         self._thread.start()
-        ready = self._results.get()  # the detector's model path, or the error that stopped it loading
+        ready = self._results.get()  # the model's path, or the error that stopped it loading
         if isinstance(ready, BaseException):
             self._thread.join()
             raise ready
         self.model_path: Path = ready
 
-    def _serve(self, model: str | Path, min_confidence: float, video: bool) -> None:
+    def _serve(self, make: Callable[[], Any]) -> None:
         try:
-            detector = FaceDetector(model, min_confidence, video)
+            model = make()
         except BaseException as error:  # handed to the constructor, which raises it in the caller's thread
             self._results.put(error)
             return
-        self._results.put(detector.model_path)
+        self._results.put(model.model_path)
         try:
             while (request := self._requests.get()) is not None:
                 image, time_s = request
                 started = time.perf_counter()
                 try:
-                    faces = detector.detect(image, time_s)
+                    result = model.detect(image, time_s)
                 except Exception as error:  # raised again by collect()
                     self._results.put(error)
                     continue
-                self._results.put((faces, (time.perf_counter() - started) * 1e3))
+                self._results.put((result, (time.perf_counter() - started) * 1e3))
         finally:
-            detector.close()
+            model.close()
 
     def submit(self, bgr: np.ndarray, time_s: float) -> None:
         if not self._thread.is_alive():
-            raise RuntimeError("face detector thread is closed")
+            raise RuntimeError(f"{self.name} thread is closed")
         self._requests.put((bgr, time_s))
 
     def collect(self) -> tuple[list[Face], float]:
-        """Faces of the oldest submitted frame and the ms its detection took."""
+        """Faces of the oldest submitted frame and the ms the model took."""
         result = self._results.get()
         if isinstance(result, BaseException):
             raise result
@@ -195,7 +218,14 @@ class DetectorThread:
         return self.collect()[0]
 
     def close(self) -> None:
-        """Stop the thread after the frames already submitted; the detector is closed in it."""
+        """Stop the thread after the frames already submitted; the model is closed in it."""
         if self._thread.is_alive():
             self._requests.put(None)
             self._thread.join()
+
+
+class DetectorThread(ModelThread):
+    """A FaceDetector in its own thread (see ModelThread)."""
+
+    def __init__(self, model: str | Path = "short", min_confidence: float = 0.5, video: bool = True) -> None:
+        super().__init__(lambda: FaceDetector(model, min_confidence, video), "detector")

@@ -111,8 +111,14 @@ class MarkersSink:
     `scheduled` (time_s, number, text) markers are written when the run reaches their time; those past the
     end of the run are written on `close()` without a frame."""
 
-    def __init__(self, path: Path, scheduled: list[tuple[float, int, str]] | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        scheduled: list[tuple[float, int, str]] | None = None,
+        on_marker: Callable[[Marker], None] | None = None,
+    ) -> None:
         self.path = Path(path)
+        self.on_marker = on_marker  # e.g. the LSL Markers outlet
         self.scheduled = sorted(scheduled or [], key=lambda item: item[0])
         self.markers: list[Marker] = []
         self._lock = threading.Lock()
@@ -141,6 +147,8 @@ class MarkersSink:
                 raise RecordingError(f"{self.path}: markers already closed")
             self._write_row(marker.row())
             self.markers.append(marker)
+        if self.on_marker is not None:
+            self.on_marker(marker)
         return marker
 
     def mark(self, number: int = 0, text: str = "") -> Marker:

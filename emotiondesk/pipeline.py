@@ -15,6 +15,7 @@ import numpy as np
 from emotiondesk import __version__
 from emotiondesk.classification import EmotionClassifier
 from emotiondesk.detection import DetectorThread
+from emotiondesk.face_details import DETAIL_COLUMNS, DetailSchedule, FaceDetailsThread, attach_details
 from emotiondesk.preprocessing import DEFAULT_GEOMETRY, CropGeometry, face_crops
 from emotiondesk.sources import FrameSource, to_bgr
 from emotiondesk.tracking import FaceTracker
@@ -32,6 +33,8 @@ class PipelineConfig:
     max_missing_s: float = 1.0  # a face keeps its ID this long after it was last seen
     geometry: CropGeometry = field(default_factory=lambda: DEFAULT_GEOMETRY)
     video: bool = True  # False for unrelated stills (image folders): no tracking across images
+    face_details: bool = False  # blendshapes, head pose and landmarks per face (emotiondesk/face_details.py)
+    face_details_every: int = 1  # run the landmarker on every Nth frame, carrying each face's values between
 
 
 def config_for_source(config: PipelineConfig, kind: str, frame_count: int | None) -> PipelineConfig:
@@ -47,6 +50,7 @@ class _InFlight:
 
     frame: Frame
     image: np.ndarray | None  # BGR; None for an empty frame (nothing was submitted)
+    details: bool = False  # also handed to the face landmarker
 
 
 class Pipeline:
@@ -59,6 +63,15 @@ class Pipeline:
         self.tracker = FaceTracker(
             max_missing_s=self.config.max_missing_s, smoothing_window=self.config.smoothing_window
         )
+        self.details = None  # FaceDetailsThread when config.face_details
+        self.detail_schedule = None
+        if self.config.face_details:
+            try:
+                self.details = FaceDetailsThread(video=self.config.video)
+            except BaseException:
+                self.detector.close()
+                raise
+            self.detail_schedule = DetailSchedule(self.config.face_details_every)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -97,6 +110,9 @@ class Pipeline:
             if in_flight is not None and in_flight.image is not None:  # stopped early: drop its detection
                 with contextlib.suppress(Exception):
                     self.detector.collect()
+                if in_flight.details:
+                    with contextlib.suppress(Exception):
+                        self.details.collect()
 
     def _start(self, frame: Frame) -> _InFlight:
         """Hand the frame to the detector thread."""
@@ -104,14 +120,23 @@ class Pipeline:
             return _InFlight(frame, None)
         image = to_bgr(frame.image)
         self.detector.submit(image, frame.time_s)
-        return _InFlight(frame, image)
+        details = self.details is not None and self.detail_schedule.due()
+        if details:
+            self.details.submit(image, frame.time_s)
+        return _InFlight(frame, image, details)
 
     def _finish(self, in_flight: _InFlight) -> FrameResult:
         """Collect the frame's faces, then crop, classify (one call for all faces) and track."""
         frame, image = in_flight.frame, in_flight.image
         if image is None:
-            return FrameResult(frame.index, frame.time_s, 0, 0, [], self.labels, {"total": 0.0}, frame.wall_time)
+            return FrameResult(
+                frame.index, frame.time_s, 0, 0, [], self.labels, {"total": 0.0}, frame.wall_time, frame.captured
+            )
         faces, detect_ms = self.detector.collect()
+        details_ms = None
+        if in_flight.details:
+            detail_faces, details_ms = self.details.collect()
+            attach_details(faces, detail_faces)
         start = time.perf_counter()
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         crops = face_crops(gray, faces, self.config.geometry)
@@ -125,6 +150,8 @@ class Pipeline:
         else:
             for number, face in enumerate(faces, start=1):
                 face.face_id, face.smoothed = number, face.probabilities
+        if self.detail_schedule is not None:
+            self.detail_schedule.carry(faces, fresh=in_flight.details)
         end = time.perf_counter()
         timings = {
             "detect": detect_ms,
@@ -132,9 +159,13 @@ class Pipeline:
             "classify": (after_classify - after_crop) * 1e3,
             "track": (end - after_classify) * 1e3,
         }
+        if details_ms is not None:  # in its own thread, beside detection: counted in total like detect
+            timings["details"] = details_ms
         timings["total"] = sum(timings.values())
         height, width = image.shape[:2]
-        return FrameResult(frame.index, frame.time_s, width, height, faces, self.labels, timings, frame.wall_time)
+        return FrameResult(
+            frame.index, frame.time_s, width, height, faces, self.labels, timings, frame.wall_time, frame.captured
+        )
 
     def describe(self) -> dict:
         """Model, detector and thresholds, for sidecars and About boxes."""
@@ -154,6 +185,21 @@ class Pipeline:
             "smoothing": {"method": "EMA of probabilities", "window_frames": self.config.smoothing_window},
             "tracking": {"max_missing_s": self.config.max_missing_s},
             "crop": config["geometry"],
+            **self._describe_details(),
+        }
+
+    def _describe_details(self) -> dict:
+        if self.details is None:
+            return {}
+        return {
+            "face_details": {
+                "model": str(self.details.model_path),
+                "columns": DETAIL_COLUMNS,
+                "head_pose": "degrees; yaw > 0 turned to its own left, pitch > 0 looking up, roll > 0 tilted to its "
+                "own left shoulder (emotiondesk/face_details.py)",
+                "matching": "landmark-mesh box to BlazeFace box, greedy IoU >= 0.3; unmatched faces: empty cells",
+                "schedule": self.detail_schedule.describe(),
+            }
         }
 
     def session_metadata(self, source: FrameSource, spec: str) -> dict:
@@ -169,6 +215,8 @@ class Pipeline:
 
     def close(self) -> None:
         self.detector.close()
+        if self.details is not None:
+            self.details.close()
 
     def __enter__(self) -> Pipeline:
         return self

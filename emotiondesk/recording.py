@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from emotiondesk.errors import RecordingError
+from emotiondesk.face_details import DETAIL_COLUMNS, detail_cells
 from emotiondesk.session import FaceNames, SessionInfo, now_wall, wall_time_text
 from emotiondesk.sinks import RunStatus
 from emotiondesk.types import FrameResult
@@ -19,14 +20,15 @@ FIXED_COLUMNS = ["time_s", "frame", "face_id", "x", "y", "w", "h", "det_score", 
 SESSION_COLUMNS = ["wall_time", "participant", "session", "face_name"]
 
 
-def csv_columns(labels: tuple[str, ...] | list[str]) -> list[str]:
+def csv_columns(labels: tuple[str, ...] | list[str], face_details: bool = False) -> list[str]:
     """`time_s, frame, face_id, x, y, w, h, det_score, label, confidence, p_<label>…, smoothed_label,
-    wall_time, participant, session, face_name`."""
-    return FIXED_COLUMNS + [f"p_{label}" for label in labels] + ["smoothed_label"] + SESSION_COLUMNS
+    wall_time, participant, session, face_name` (+ `bs_<name>`×52, `yaw, pitch, roll` last, with face details)."""
+    columns = FIXED_COLUMNS + [f"p_{label}" for label in labels] + ["smoothed_label"] + SESSION_COLUMNS
+    return columns + DETAIL_COLUMNS if face_details else columns
 
 
 def result_rows(
-    result: FrameResult, info: SessionInfo | None = None, names: FaceNames | None = None
+    result: FrameResult, info: SessionInfo | None = None, names: FaceNames | None = None, face_details: bool = False
 ) -> list[list[str]]:
     """One CSV row per face of a frame, formatted."""
     info = info or SessionInfo()
@@ -57,6 +59,8 @@ def result_rows(
                 names.name(face.face_id) if names is not None else "",
             ]
         )
+        if face_details:
+            rows[-1].extend(detail_cells(face))
     return rows
 
 
@@ -81,6 +85,7 @@ class CsvRecorder:
         info: SessionInfo | None = None,
         names: FaceNames | None = None,
         overwrite: bool = False,
+        face_details: bool = False,
     ) -> None:
         self.path = Path(path)
         if not overwrite and (self.path.exists() or sidecar_path(self.path).exists()):
@@ -88,6 +93,7 @@ class CsvRecorder:
         self.labels = labels
         self.info = info or SessionInfo()
         self.names = names.copy() if names is not None else FaceNames()
+        self.face_details = face_details
         self.rows_written = 0
         self.frames_written = 0
         self.fsync_interval_s = fsync_interval_s
@@ -96,7 +102,7 @@ class CsvRecorder:
         self.metadata = {
             "csv": self.path.name,
             "started_at": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
-            "columns": csv_columns(labels),
+            "columns": csv_columns(labels, face_details),
             "session": self.info.as_dict(),
             **self.names.as_dict(),
             **(metadata or {}),
@@ -108,7 +114,7 @@ class CsvRecorder:
         except OSError as error:
             raise RecordingError(f"{self.path}: cannot write CSV ({error.strerror or error})") from None
         self._good_size = 0
-        self._append([csv_columns(labels)])
+        self._append([csv_columns(labels, face_details)])
         self._write_sidecar(RunStatus("running"))
 
     def _append(self, rows: list[list[str]]) -> None:
@@ -136,7 +142,7 @@ class CsvRecorder:
         """Append this frame's rows (one write); `image` is unused (the `Sink` shape)."""
         if self._file.closed:
             raise RecordingError(f"{self.path}: recording already stopped")
-        rows = result_rows(result, self.info, self.names)
+        rows = result_rows(result, self.info, self.names, self.face_details)
         self._append(rows)
         now = time.monotonic()
         if now - self._last_fsync >= self.fsync_interval_s:

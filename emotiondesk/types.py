@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -44,6 +45,10 @@ class Face:
     probabilities: np.ndarray | None = None  # [C] raw model output
     smoothed: np.ndarray | None = None  # [C] after temporal smoothing
     face_id: int = -1
+    # Face details (PipelineConfig.face_details), else None; see emotiondesk/face_details.py
+    blendshapes: np.ndarray | None = None  # [52] scores 0–1, in face_details.BLENDSHAPE_NAMES order
+    head_pose: tuple[float, float, float] | None = None  # yaw, pitch, roll in degrees (conventions: face_details)
+    landmarks: np.ndarray | None = None  # [478,3] face mesh: x, y in source pixels, z in pixels (relative depth)
 
     @property
     def smoothed_or_raw(self) -> np.ndarray | None:
@@ -59,6 +64,7 @@ class Frame:
     time_s: float
     image: np.ndarray  # BGR uint8 [H,W,3]
     wall_time: datetime | None = None  # when it was captured (camera) or read (file), timezone-aware
+    captured: float = field(default_factory=time.monotonic)  # time.monotonic() when the source delivered it
 
 
 @dataclass
@@ -73,6 +79,7 @@ class FrameResult:
     labels: tuple[str, ...]
     timings_ms: dict[str, float] = field(default_factory=dict)
     wall_time: datetime | None = None  # the frame's wall-clock time (see `Frame.wall_time`)
+    captured: float | None = None  # time.monotonic() when the frame was read (Frame.captured)
 
     def label_of(self, probabilities: np.ndarray | None) -> str:
         return self.labels[int(np.argmax(probabilities))] if probabilities is not None else ""

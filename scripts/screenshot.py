@@ -1,7 +1,7 @@
 """Run the real window under Xvfb on a clip and save a screenshot of the X screen.
 
     python scripts/screenshot.py [CLIP] [--out docs/screenshot.png] [--seconds 4] [--record] [--session]
-        [--report docs/report.png]
+        [--report docs/report.png] [--face-details]
 
 --session records a generated 16 s clip as participant P01 / session pilot-1, drops markers 1, "stimulus on"
 and 2, and names faces #1–#3; --report then writes that recording's HTML report and screenshots it in
@@ -47,6 +47,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=3.0, help="play this long before the screenshot")
     parser.add_argument("--record", action="store_true", help="press Record first (shows the REC indicator)")
     parser.add_argument("--session", action="store_true", help="record a session with markers and face names")
+    parser.add_argument("--face-details", action="store_true", help="turn on face details (shows their panel)")
     parser.add_argument("--report", type=Path, help="screenshot the session's HTML report here (headless Chromium)")
     args = parser.parse_args()
     xvfb = None
@@ -67,6 +68,7 @@ def main() -> int:
         app = QApplication([])
         settings = QSettings(str(args.out.with_suffix(".ini")), QSettings.Format.IniFormat)
         settings.setValue("timeline_s", 12)
+        settings.setValue("face_details", args.face_details)
         window = MainWindow(settings=settings, loop=True)
         window.resize(1240, 760)
         window.move(20, 20)

@@ -14,6 +14,9 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # native-library logs of every run the tests start (in-process or not) go here, not to the user's log folder
 os.environ.setdefault("EMOTIONDESK_LOG_DIR", str(Path(tempfile.gettempdir()) / f"emotiondesk-test-logs-{os.getpid()}"))
+# liblsl reads this when it first loads: LSL in tests resolves and streams on this machine only (no LAN traffic)
+LSL_LOOPBACK_CONFIG = Path(__file__).parent / "lsl_loopback.cfg"
+os.environ["LSLAPICFG"] = str(LSL_LOOPBACK_CONFIG)
 sys.path.insert(0, str(Path(__file__).parent))
 
 from model_factory import write_contract_model  # noqa: E402

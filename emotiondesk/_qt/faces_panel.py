@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, QSignalBlocker, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QMenu, QVBoxLayout, QWidget
 
+from emotiondesk._qt.details_panel import FaceDetailsPanel
 from emotiondesk._qt.widgets import ProbabilityBars
 from emotiondesk.session import FaceNames
 from emotiondesk.types import FrameResult
@@ -39,6 +40,9 @@ class FacesPanel(QWidget):
         layout.addWidget(QLabel("Faces"))
         layout.addWidget(self.faces_list)
         layout.addWidget(self.bars, 1)
+        self.details = FaceDetailsPanel()  # blendshapes and head pose; shown when face details are on
+        self.details.setVisible(False)
+        layout.addWidget(self.details)
 
     def clear(self) -> None:
         """Empty the list without emitting currentItemChanged (its slot must never run mid-rebuild)."""
@@ -90,6 +94,7 @@ class FacesPanel(QWidget):
             chosen = max(result.faces, key=lambda f: f.box.area)  # default: the largest face
         title = f"Face {self.names.display(chosen.face_id)}" if chosen is not None else None
         self.bars.set_face(result.labels, chosen, title)
+        self.details.set_face(chosen)
 
     @Slot(QListWidgetItem, QListWidgetItem)
     def _select_face(self, current: QListWidgetItem | None, _previous=None) -> None:

@@ -72,7 +72,9 @@ class MainWindow(QMainWindow):
             detector=str(self.settings.value("detector", "short")),
             min_detection_confidence=float(self.settings.value("min_confidence", 0.5)),
             smoothing_window=int(self.settings.value("smoothing", 5)),
+            face_details=self.settings.value("face_details", "false") in (True, "true"),
         )
+        self.lsl = self.settings.value("lsl", "false") in (True, "true")  # LSL outlets while a source runs
         palette = str(self.settings.value("palette", DEFAULT_PALETTE))
         self.palette_name = palette if palette in PALETTES else DEFAULT_PALETTE
         self.realtime = realtime
@@ -152,6 +154,8 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(self.playback)
 
         self.faces = FacesPanel()
+        self.faces.details.setVisible(self.config.face_details)
+        self.details_panel = self.faces.details
         self.faces_list = self.faces.faces_list
         self.bars = self.faces.bars
         self.session_bar = SessionBar(self.session)
@@ -205,7 +209,7 @@ class MainWindow(QMainWindow):
         self.video.clear(f"Opening {spec}…")
         self.timeline.clear_samples()
         self.faces.clear()
-        worker = PipelineWorker(self.source_spec, self.config, realtime=self.realtime, loop=self.loop)
+        worker = PipelineWorker(self.source_spec, self.config, realtime=self.realtime, loop=self.loop, lsl=self.lsl)
         worker.frame_ready.connect(self.on_frame)
         worker.source_opened.connect(self.on_source_opened)
         worker.source_failed.connect(self.on_source_failed)
@@ -213,6 +217,7 @@ class MainWindow(QMainWindow):
         worker.recording_started.connect(self.session.on_recording_started)
         worker.recording_stopped.connect(self.session.on_recording_stopped)
         worker.recording_failed.connect(self.session.on_recording_failed)
+        worker.lsl_failed.connect(self.on_lsl_failed)
         worker.analysis_finished.connect(self.on_analysis_finished)
         self.worker = worker
         self.playback.attach(worker)
@@ -362,6 +367,10 @@ class MainWindow(QMainWindow):
     def _markers_changed(self) -> None:
         self.timeline.set_markers(self.session.markers)
 
+    @Slot(str)
+    def on_lsl_failed(self, message: str) -> None:
+        self.statusBar().showMessage(f"LSL off: {message}", 10000)
+
     @Slot()
     def _update_rec_indicator(self) -> None:
         self.rec_indicator.setText(self.session.indicator_text())
@@ -410,7 +419,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.config, self, self.palette_name)
+        dialog = SettingsDialog(self.config, self, self.palette_name, lsl=self.lsl)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.apply_settings(dialog)
 
@@ -424,6 +433,10 @@ class MainWindow(QMainWindow):
         self.settings.setValue("smoothing", self.config.smoothing_window)
         self.settings.setValue("palette", dialog.palette_name)
         self.set_palette(dialog.palette_name)
+        self.lsl = dialog.lsl.isChecked()
+        self.settings.setValue("face_details", self.config.face_details)
+        self.settings.setValue("lsl", self.lsl)
+        self.faces.details.setVisible(self.config.face_details)
         if self.source_spec is not None:
             self.open_source(self.source_spec)
 

@@ -1,10 +1,19 @@
-"""The Settings dialog: emotion model, detector, threshold, smoothing window and colour palette."""
+"""The Settings dialog: emotion model, detector, threshold, smoothing window, colour palette, research signals."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QSpinBox,
+    QWidget,
+)
 
 from emotiondesk.assets import DEFAULT_EMOTION_MODEL, EMOTION_MODELS
 from emotiondesk.palette import DEFAULT_PALETTE, PALETTE_TITLES
@@ -12,9 +21,15 @@ from emotiondesk.pipeline import PipelineConfig
 
 
 class SettingsDialog(QDialog):
-    """Model, detector, threshold, smoothing and colour palette."""
+    """Model, detector, threshold, smoothing, colour palette, face details and LSL streaming."""
 
-    def __init__(self, config: PipelineConfig, parent: QWidget | None = None, palette: str = DEFAULT_PALETTE) -> None:
+    def __init__(
+        self,
+        config: PipelineConfig,
+        parent: QWidget | None = None,
+        palette: str = DEFAULT_PALETTE,
+        lsl: bool = False,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         form = QFormLayout(self)
@@ -46,6 +61,12 @@ class SettingsDialog(QDialog):
         self.palette.setCurrentIndex(max(self.palette.findData(palette), 0))
         form.addRow("Smoothing window", self.smoothing)
         form.addRow("Colours", self.palette)
+        self.face_details = QCheckBox("Face details: blendshapes and head pose (costly: about 9 ms a face)")
+        self.face_details.setChecked(config.face_details)
+        self.lsl = QCheckBox("Stream to LSL (makes this app visible on the local network)")
+        self.lsl.setChecked(lsl)
+        form.addRow("Research signals", self.face_details)
+        form.addRow("", self.lsl)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -56,6 +77,7 @@ class SettingsDialog(QDialog):
         config.detector = self.detector.currentData()
         config.min_detection_confidence = float(self.min_confidence.value())
         config.smoothing_window = int(self.smoothing.value())
+        config.face_details = self.face_details.isChecked()
 
     @property
     def palette_name(self) -> str:

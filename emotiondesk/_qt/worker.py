@@ -54,9 +54,14 @@ class PipelineWorker(QThread):
     recording_stopped = Signal(str, int)  # CSV path, rows
     recording_failed = Signal(str)
     analysis_finished = Signal(str)  # CSV path of a whole-file analysis that reached the end
+    lsl_failed = Signal(str)  # LSL was asked for but cannot stream (message); the source keeps running
 
-    def __init__(self, source_spec: str, config: PipelineConfig, realtime: bool = True, loop: bool = False) -> None:
+    def __init__(
+        self, source_spec: str, config: PipelineConfig, realtime: bool = True, loop: bool = False, lsl: bool = False
+    ) -> None:
         super().__init__()
+        self.lsl = lsl
+        self.live_sinks: list = []  # LSL outlets: every processed frame, recording or not
         self.source_spec = source_spec
         self.config = replace(config)
         self.loop = loop
@@ -148,6 +153,7 @@ class PipelineWorker(QThread):
             self.labels = pipeline.labels
             self.source_kind, self.frame_count, self.fps = source.kind, source.frame_count, source.fps
             self.source_opened.emit(source.name, source.kind)
+            self._open_lsl(pipeline, source)
             while not self._stop.is_set():
                 again = self._play(source, pipeline)
                 if self._stop.is_set() or source.kind == "camera":
@@ -164,6 +170,9 @@ class PipelineWorker(QThread):
             self.source_failed.emit(str(error), source is None or source.kind == "camera" or self.source_spec.isdigit())
         finally:
             self._finish_recording()
+            for sink in self.live_sinks:
+                sink.close(RunStatus("finished", self.frames_processed))
+            self.live_sinks = []
             if source is not None:
                 source.close()
             if pipeline is not None:
@@ -211,6 +220,8 @@ class PipelineWorker(QThread):
             result = pipeline.process(frame)
             self.frames_processed += 1
             self._record(result, frame.image)
+            for sink in self.live_sinks:
+                sink.write(result, frame.image)
             if not self._display_busy.is_set():
                 self._display_busy.set()
                 self.frames_displayed += 1
@@ -281,12 +292,30 @@ class PipelineWorker(QThread):
             action = "restart"
         return action
 
+    def _open_lsl(self, pipeline: Pipeline, source: FrameSource) -> None:
+        """The LSL outlets, made in this thread; a failure is reported and the source keeps running."""
+        if not self.lsl:
+            return
+        try:
+            from emotiondesk.lsl import lsl_sinks
+
+            self.live_sinks = lsl_sinks(session="live")(pipeline, source)
+        except EmotionDeskError as error:
+            self.lsl_failed.emit(str(error))
+
+    def _marker_to_lsl(self, marker) -> None:
+        for sink in self.live_sinks:
+            if hasattr(sink, "push_marker"):
+                sink.push_marker(marker.marker, marker.text)
+
     def _open_recording(self, pipeline: Pipeline, source: FrameSource, path: Path, info, names) -> None:
         try:
             metadata = pipeline.session_metadata(source, self.source_spec)
             metadata["markers_csv"] = markers_path(path).name
-            self.recorder = CsvRecorder(path, pipeline.labels, metadata, info=info, names=names)
-            self.markers_sink = MarkersSink(markers_path(path))
+            self.recorder = CsvRecorder(
+                path, pipeline.labels, metadata, info=info, names=names, face_details=self.config.face_details
+            )
+            self.markers_sink = MarkersSink(markers_path(path), on_marker=self._marker_to_lsl)
             self._recorded, self._recording_started = RunSummary(), time.monotonic()
             self.recording_started.emit(str(path))
         except EmotionDeskError as error:
