@@ -65,3 +65,20 @@ def make_model(tmp_path):
         return write_contract_model(tmp_path / "model.onnx", **kwargs)
 
     return build
+
+
+@pytest.fixture()
+def window(qtbot, tmp_path, contract_model, monkeypatch):
+    """The real main window, offscreen, recording into tmp_path/sessions with settings of its own."""
+    pytest.importorskip("PySide6")
+    from PySide6.QtCore import QSettings
+
+    from emotiondesk._qt.main_window import MainWindow
+
+    monkeypatch.setattr("emotiondesk._qt.main_window.sessions_dir", lambda: tmp_path / "sessions")
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    main = MainWindow(model=str(contract_model), settings=settings, realtime=True)
+    qtbot.addWidget(main)
+    main.show()
+    yield main
+    main.close()

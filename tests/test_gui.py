@@ -7,21 +7,9 @@ import pytest
 
 pytest.importorskip("PySide6")
 from model_factory import FER_LABELS  # noqa: E402
-from PySide6.QtCore import QSettings  # noqa: E402
 
 from emotiondesk._qt.main_window import MainWindow  # noqa: E402
 from emotiondesk.recording import csv_columns  # noqa: E402
-
-
-@pytest.fixture()
-def window(qtbot, tmp_path, contract_model, monkeypatch):
-    monkeypatch.setattr("emotiondesk._qt.main_window.sessions_dir", lambda: tmp_path / "sessions")
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    main = MainWindow(model=str(contract_model), settings=settings, realtime=True)
-    qtbot.addWidget(main)
-    main.show()
-    yield main
-    main.close()
 
 
 def wait_for_frames(qtbot, window, count: int, timeout: int = 20000) -> None:

@@ -8,23 +8,11 @@ import pytest
 
 pytest.importorskip("PySide6")
 from model_factory import FER_LABELS  # noqa: E402
-from PySide6.QtCore import QSettings, Qt  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 
-from emotiondesk._qt.main_window import MainWindow  # noqa: E402
 from emotiondesk.markers import markers_path  # noqa: E402
 from emotiondesk.pipeline import PipelineConfig  # noqa: E402
 from emotiondesk.session import SessionInfo  # noqa: E402
-
-
-@pytest.fixture()
-def window(qtbot, tmp_path, contract_model, monkeypatch):
-    monkeypatch.setattr("emotiondesk._qt.main_window.sessions_dir", lambda: tmp_path / "sessions")
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    main = MainWindow(model=str(contract_model), settings=settings, realtime=True)
-    qtbot.addWidget(main)
-    main.show()
-    yield main
-    main.close()
 
 
 def rows_of(path):
