@@ -66,7 +66,8 @@ def main() -> int:
         from emotiondesk._qt.main_window import MainWindow
 
         app = QApplication([])
-        settings = QSettings(str(args.out.with_suffix(".ini")), QSettings.Format.IniFormat)
+        settings_file = Path(tempfile.mkdtemp()) / "screenshot.ini"  # never the user's settings, never in docs/
+        settings = QSettings(str(settings_file), QSettings.Format.IniFormat)
         settings.setValue("timeline_s", 12)
         settings.setValue("face_details", args.face_details)
         window = MainWindow(settings=settings, loop=True)
@@ -112,9 +113,7 @@ def main() -> int:
 
         QTimer.singleShot(int(args.seconds * 1000), shoot)
         app.exec()
-        settings_file = args.out.with_suffix(".ini")
-        if settings_file.exists():
-            settings_file.unlink()
+        settings_file.unlink(missing_ok=True)
     finally:
         if xvfb is not None:
             xvfb.terminate()

@@ -42,10 +42,11 @@ class FaceDetailsPanel(QWidget):
         self.shown: list[tuple[str, float]] = []
         self.set_face(None)
 
-    def set_face(self, face: Face | None) -> None:
-        """Show this face's details, or dashes when there are none (no face, not matched, details off)."""
+    def set_face(self, face: Face | None, name: str | None = None) -> None:
+        """Show this face's details (titled with its `name`, else its ID), or dashes when there are none."""
         self.shown = top_blendshapes(face, TOP) if face is not None else []
-        self.title.setText(f"Face details #{face.face_id}" if face is not None else "Face details")
+        shown_as = name or (f"#{face.face_id}" if face is not None else "")
+        self.title.setText(f"Face details {shown_as}".strip())
         for row in range(TOP):
             name, value = self.shown[row] if row < len(self.shown) else ("–", 0.0)
             self.names[row].setText(name)

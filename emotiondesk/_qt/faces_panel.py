@@ -94,7 +94,7 @@ class FacesPanel(QWidget):
             chosen = max(result.faces, key=lambda f: f.box.area)  # default: the largest face
         title = f"Face {self.names.display(chosen.face_id)}" if chosen is not None else None
         self.bars.set_face(result.labels, chosen, title)
-        self.details.set_face(chosen)
+        self.details.set_face(chosen, self.names.display(chosen.face_id) if chosen is not None else None)
 
     @Slot(QListWidgetItem, QListWidgetItem)
     def _select_face(self, current: QListWidgetItem | None, _previous=None) -> None:
