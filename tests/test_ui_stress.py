@@ -26,5 +26,5 @@ def test_random_user_actions(qtbot, tmp_path, monkeypatch, clip_three_faces, cli
     assert report.recordings, "the sequence recorded nothing: the seed should exercise recording"
     for recording in report.recordings:
         check_recording(recording)
-    assert report.longest_stall_s < 3.0  # joining a worker may block ≤ 1 s; anything longer is a hang
+    assert report.longest_stall_s < 5.0  # joining a worker blocks ≤ 1 s, a first summary ~1 s; 5 s is a hang
     assert window.worker is None
