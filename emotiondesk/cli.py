@@ -31,14 +31,21 @@ def command_analyze(args: argparse.Namespace) -> int:
         return fail(f"--min-confidence {args.min_confidence}: must be between 0 and 1")
     if args.smoothing < 1 or (args.max_frames is not None and args.max_frames < 1):
         return fail("--smoothing and --max-frames must be at least 1")
-    for output in (args.csv, args.annotated):
-        check_writable(output)
     config = PipelineConfig(
         model=args.model,
         detector=args.detector,
         min_detection_confidence=args.min_confidence,
         smoothing_window=args.smoothing,
     )
+    if args.out is not None or len(args.input) > 1:  # several inputs: emotiondesk.batch
+        from emotiondesk.cli_batch import command_batch
+
+        return command_batch(args, config)
+    args.input = args.input[0]
+    if args.annotated is True:
+        return fail("--annotated needs a file name here (a bare --annotated is for --out DIR batches)")
+    for output in (args.csv, args.annotated):
+        check_writable(output)
     outcome = analyze(args.input, config, args.csv, args.annotated, progress=not args.quiet, max_frames=args.max_frames)
     summary = outcome.summary
     if not args.quiet:
@@ -91,9 +98,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
 
     analyze_parser = sub.add_parser("analyze", help="analyse a video, image, image folder or camera headless")
-    analyze_parser.add_argument("input", help="video/image file, image folder, or camera: 0, camera:1")
+    analyze_parser.add_argument(
+        "input",
+        nargs="+",
+        help="video/image file, image folder, or camera: 0, camera:1; with --out: several, or FOLDERs",
+    )
     analyze_parser.add_argument("--csv", type=Path, help="write one row per face per frame here (streamed)")
-    analyze_parser.add_argument("--annotated", type=Path, help="write the video with boxes and labels here")
+    analyze_parser.add_argument(
+        "--annotated",
+        type=Path,
+        nargs="?",
+        const=True,
+        help="write the video with boxes and labels here (batch: mp4/avi)",
+    )
+    analyze_parser.add_argument("--out", type=Path, help="batch: one CSV + sidecar per input here, and index.csv")
+    analyze_parser.add_argument("--jobs", type=int, help="batch: processes working at once (default: cores ÷ 1.5)")
     analyze_parser.add_argument("--model", help=MODEL_HELP)
     analyze_parser.add_argument(
         "--detector", default="short", help="short (webcam distance, fastest), full (small/far faces) or a .tflite path"
