@@ -1,0 +1,96 @@
+"""Batch analysis throughput and CPU use versus `--jobs`, on a folder of generated clips.
+
+    python bench/batch.py [--clips 8] [--frames 90] [--jobs 1,2,CORES] [--model NAME|PATH] [--keep DIR]
+
+Generates `--clips` 640×480 clips of the bundled real face (1, 2, 3 faces in turn), then analyses the folder
+with `emotiondesk analyze FOLDER --out DIR --jobs N --quiet` for each N, plus once as single-file runs one
+after another (`emotiondesk analyze CLIP --csv …`: how it was done before batches). Each run is a fresh
+process, so start-up (spawning workers, loading models) is included. Measures wall time, files/s, frames/s
+and CPU use = CPU time of the command and every process it started (getrusage(RUSAGE_CHILDREN)) ÷ wall time
+÷ cores, and checks that every per-file CSV is identical to the single-file run's. Prints a markdown table.
+The load average before each run is printed too: on a shared machine other work takes cores from the batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from emotiondesk.batch import available_cores, read_index  # noqa: E402
+from emotiondesk.samples import sample_face, write_face_clip  # noqa: E402
+
+
+def children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(commands: list[list[str]]) -> tuple[float, float]:
+    """Run the commands one after another: (wall seconds, CPU seconds of them and their children)."""
+    cpu, started = children_cpu_s(), time.perf_counter()
+    for command in commands:
+        subprocess.run(command, check=False, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started, children_cpu_s() - cpu
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clips", type=int, default=8)
+    parser.add_argument("--frames", type=int, default=90)
+    parser.add_argument("--jobs", default=None, help="comma-separated job counts (default: 1,2,cores)")
+    parser.add_argument("--model", help="emotion model name or path (default: the bundled FER2013 model)")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
+    args = parser.parse_args()
+    cores = available_cores()
+    jobs = sorted({int(j) for j in (args.jobs or f"1,2,{cores}").split(",")})
+    work = args.keep or Path(tempfile.mkdtemp(prefix="emotiondesk-batch-bench-"))
+    clips = work / "clips"
+    clips.mkdir(parents=True, exist_ok=True)
+    face = sample_face()
+    paths = [write_face_clip(clips / f"clip{i:02d}.mp4", face, 1 + i % 3, args.frames) for i in range(args.clips)]
+    analyze = [sys.executable, "-m", "emotiondesk", "analyze"] + (["--model", args.model] if args.model else [])
+
+    single = work / "single"
+    single.mkdir(exist_ok=True)
+    rows = []
+    load = os.getloadavg()[0]
+    wall, cpu = timed([[*analyze, str(p), "--csv", str(single / f"{p.stem}.csv"), "--quiet"] for p in paths])
+    rows.append(("single-file runs, one after another", load, wall, cpu, None))
+    for count in jobs:
+        out = work / f"jobs{count}"
+        load = os.getloadavg()[0]
+        wall, cpu = timed([[*analyze, str(clips), "--out", str(out), "--jobs", str(count), "--quiet"]])
+        rows.append((f"`--jobs {count}`", load, wall, cpu, out))
+
+    frames = args.clips * args.frames
+    print(f"{args.clips} clips × {args.frames} frames, 640×480, 1–3 faces; {cores} cores; {sys.platform}\n")
+    print("| run | load | wall (s) | files/s | frames/s | CPU use (all cores) | vs `--jobs 1` | identical CSVs |")
+    print("|---|---|---|---|---|---|---|---|")
+    base = next((wall for name, _, wall, _, _ in rows if name == "`--jobs 1`"), None)
+    for name, load, wall, cpu, out in rows:
+        if out is None:
+            identical = "(reference)"
+        else:
+            done = sum(1 for row in read_index(out / "index.csv") if row.status == "done")
+            same = sum((out / f"{p.stem}.csv").read_bytes() == (single / f"{p.stem}.csv").read_bytes() for p in paths)
+            identical = f"{same}/{len(paths)} ({done} done)"
+        speedup = f"{base / wall:.2f}×" if base else ""
+        print(
+            f"| {name} | {load:.2f} | {wall:.1f} | {args.clips / wall:.2f} | {frames / wall:.1f} | "
+            f"{cpu / wall / cores:.0%} | {speedup} | {identical} |"
+        )
+    print(f"\nwork folder: {work}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
