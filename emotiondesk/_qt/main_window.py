@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from emotiondesk import __version__
+from emotiondesk._qt.batch_dialog import analyse_folder
 from emotiondesk._qt.summary import SessionSummaryDialog
 from emotiondesk._qt.widgets import EmotionTimeline, ProbabilityBars, VideoView
 from emotiondesk.assets import DEFAULT_EMOTION_MODEL, EMOTION_MODELS
@@ -229,6 +230,7 @@ class MainWindow(QMainWindow):
         quit_action = QAction("&Quit", self, shortcut=QKeySequence("Ctrl+Q"), triggered=self.close)
         for action in (self.open_action, self.record_action, self.export_action, self.summary_action):
             file_menu.addAction(action)
+        file_menu.addAction(QAction("Analyse &folder…", self, triggered=lambda *_: analyse_folder(self)))
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
 
