@@ -1,6 +1,6 @@
 """Batch analysis throughput and CPU use versus `--jobs`, on a folder of generated clips.
 
-    python bench/batch.py [--clips 8] [--frames 90] [--jobs 1,2,CORES] [--model NAME|PATH] [--keep DIR]
+    python bench/batch.py [--clips 8] [--frames 600] [--jobs 1,2,CORES] [--model NAME|PATH] [--keep DIR]
 
 Generates `--clips` 640×480 clips of the bundled real face (1, 2, 3 faces in turn), then analyses the folder
 with `emotiondesk analyze FOLDER --out DIR --jobs N --quiet` for each N, plus once as single-file runs one
@@ -8,7 +8,9 @@ after another (`emotiondesk analyze CLIP --csv …`: how it was done before batc
 process, so start-up (spawning workers, loading models) is included. Measures wall time, files/s, frames/s
 and CPU use = CPU time of the command and every process it started (getrusage(RUSAGE_CHILDREN)) ÷ wall time
 ÷ cores, and checks that every per-file CSV is identical to the single-file run's. Prints a markdown table.
-The load average before each run is printed too: on a shared machine other work takes cores from the batch.
+On a shared machine other work takes cores from the batch, so the table also gives the load average before
+each run and the share of all cores' time that nobody used while it ran (Linux /proc/stat): a batch that
+fills the machine leaves ~0 % idle even when its own share is lower.
 """
 
 from __future__ import annotations
@@ -34,18 +36,31 @@ def children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(commands: list[list[str]]) -> tuple[float, float]:
-    """Run the commands one after another: (wall seconds, CPU seconds of them and their children)."""
-    cpu, started = children_cpu_s(), time.perf_counter()
+def machine_idle() -> tuple[int, int] | None:
+    """(idle + iowait, total) jiffies of all cores since boot, from /proc/stat; None where there is none."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError, IndexError):
+        return None
+    return fields[3] + fields[4], sum(fields[:8])
+
+
+def timed(commands: list[list[str]]) -> tuple[float, float, float | None]:
+    """Run the commands one after another: (wall seconds, CPU seconds of them and their children, share of the
+    machine's core time left idle meanwhile, by anyone)."""
+    cpu, idle, started = children_cpu_s(), machine_idle(), time.perf_counter()
     for command in commands:
         subprocess.run(command, check=False, cwd=ROOT, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started, children_cpu_s() - cpu
+    wall, cpu, idle_after = time.perf_counter() - started, children_cpu_s() - cpu, machine_idle()
+    if idle is None or idle_after is None or idle_after[1] == idle[1]:
+        return wall, cpu, None
+    return wall, cpu, (idle_after[0] - idle[0]) / (idle_after[1] - idle[1])
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clips", type=int, default=8)
-    parser.add_argument("--frames", type=int, default=90)
+    parser.add_argument("--frames", type=int, default=600)
     parser.add_argument("--jobs", default=None, help="comma-separated job counts (default: 1,2,cores)")
     parser.add_argument("--model", help="emotion model name or path (default: the bundled FER2013 model)")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
@@ -63,20 +78,20 @@ def main() -> int:
     single.mkdir(exist_ok=True)
     rows = []
     load = os.getloadavg()[0]
-    wall, cpu = timed([[*analyze, str(p), "--csv", str(single / f"{p.stem}.csv"), "--quiet"] for p in paths])
-    rows.append(("single-file runs, one after another", load, wall, cpu, None))
+    wall, cpu, idle = timed([[*analyze, str(p), "--csv", str(single / f"{p.stem}.csv"), "--quiet"] for p in paths])
+    rows.append(("single-file runs, one after another", load, wall, cpu, idle, None))
     for count in jobs:
         out = work / f"jobs{count}"
         load = os.getloadavg()[0]
-        wall, cpu = timed([[*analyze, str(clips), "--out", str(out), "--jobs", str(count), "--quiet"]])
-        rows.append((f"`--jobs {count}`", load, wall, cpu, out))
+        wall, cpu, idle = timed([[*analyze, str(clips), "--out", str(out), "--jobs", str(count), "--quiet"]])
+        rows.append((f"`--jobs {count}`", load, wall, cpu, idle, out))
 
     frames = args.clips * args.frames
     print(f"{args.clips} clips × {args.frames} frames, 640×480, 1–3 faces; {cores} cores; {sys.platform}\n")
-    print("| run | load | wall (s) | files/s | frames/s | CPU use (all cores) | vs `--jobs 1` | identical CSVs |")
-    print("|---|---|---|---|---|---|---|---|")
-    base = next((wall for name, _, wall, _, _ in rows if name == "`--jobs 1`"), None)
-    for name, load, wall, cpu, out in rows:
+    print("| run | load | wall (s) | files/s | frames/s | our CPU use | cores idle | vs `--jobs 1` | identical |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    base = next((wall for name, _, wall, *_ in rows if name == "`--jobs 1`"), None)
+    for name, load, wall, cpu, idle, out in rows:
         if out is None:
             identical = "(reference)"
         else:
@@ -86,7 +101,7 @@ def main() -> int:
         speedup = f"{base / wall:.2f}×" if base else ""
         print(
             f"| {name} | {load:.2f} | {wall:.1f} | {args.clips / wall:.2f} | {frames / wall:.1f} | "
-            f"{cpu / wall / cores:.0%} | {speedup} | {identical} |"
+            f"{cpu / wall / cores:.0%} | {'' if idle is None else f'{idle:.0%}'} | {speedup} | {identical} |"
         )
     print(f"\nwork folder: {work}")
     return 0
