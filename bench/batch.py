@@ -5,12 +5,13 @@
 Generates `--clips` 640×480 clips of the bundled real face (1, 2, 3 faces in turn), then analyses the folder
 with `emotiondesk analyze FOLDER --out DIR --jobs N --quiet` for each N, plus once as single-file runs one
 after another (`emotiondesk analyze CLIP --csv …`: how it was done before batches). Each run is a fresh
-process, so start-up (spawning workers, loading models) is included. Measures wall time, files/s, frames/s
-and CPU use = CPU time of the command and every process it started (getrusage(RUSAGE_CHILDREN)) ÷ wall time
-÷ cores, and checks that every per-file CSV is identical to the single-file run's. Prints a markdown table.
-On a shared machine other work takes cores from the batch, so the table also gives the load average before
-each run and the share of all cores' time that nobody used while it ran (Linux /proc/stat): a batch that
-fills the machine leaves ~0 % idle even when its own share is lower.
+process, so start-up (spawning workers, loading models) is included. Measures wall time, files/s, frames/s,
+frames per CPU-second (the figure to size other machines with) and CPU use = CPU time of the command and
+every process it started (getrusage(RUSAGE_CHILDREN)) ÷ wall time ÷ cores, and checks that every per-file
+CSV is identical to the single-file run's. Prints a markdown table. On a shared machine other work takes
+cores from the batch, so the table also gives the load average before each run and the share of all cores'
+time that nobody used while it ran (Linux /proc/stat): a batch that fills the machine leaves ~0 % idle even
+when its own share is lower.
 """
 
 from __future__ import annotations
@@ -88,8 +89,11 @@ def main() -> int:
 
     frames = args.clips * args.frames
     print(f"{args.clips} clips × {args.frames} frames, 640×480, 1–3 faces; {cores} cores; {sys.platform}\n")
-    print("| run | load | wall (s) | files/s | frames/s | our CPU use | cores idle | vs `--jobs 1` | identical |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(
+        "| run | load | wall (s) | files/s | frames/s | frames per CPU-s | our CPU use | cores idle | vs `--jobs 1` "
+        "| identical |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     base = next((wall for name, _, wall, *_ in rows if name == "`--jobs 1`"), None)
     for name, load, wall, cpu, idle, out in rows:
         if out is None:
@@ -101,7 +105,8 @@ def main() -> int:
         speedup = f"{base / wall:.2f}×" if base else ""
         print(
             f"| {name} | {load:.2f} | {wall:.1f} | {args.clips / wall:.2f} | {frames / wall:.1f} | "
-            f"{cpu / wall / cores:.0%} | {'' if idle is None else f'{idle:.0%}'} | {speedup} | {identical} |"
+            f"{frames / cpu:.0f} | {cpu / wall / cores:.0%} | {'' if idle is None else f'{idle:.0%}'} | {speedup} | "
+            f"{identical} |"
         )
     print(f"\nwork folder: {work}")
     return 0
