@@ -344,7 +344,7 @@ def _analyze_task(task: _Task, config: PipelineConfig, updates, stop) -> _Outcom
     from emotiondesk.analyze import analyze
 
     if stop.is_set():
-        return _Outcome(task.number, "pending")
+        return _Outcome(task.number, "pending", "not started")
     reporter = _Reporter(task.number, updates, stop)
     try:
         outcome = analyze(
@@ -352,7 +352,7 @@ def _analyze_task(task: _Task, config: PipelineConfig, updates, stop) -> _Outcom
         )
     except EmotionDeskError as error:
         return _Outcome(task.number, "failed", _problem(error, task.source))
-    except Exception as error:  # noqa: BLE001 — one bad file must not stop the batch
+    except Exception as error:  # one bad file must not stop the batch
         return _Outcome(task.number, "failed", f"{type(error).__name__}: {error}")
     finally:
         reporter.flush()
@@ -418,7 +418,7 @@ def run_batch(
             rows.append(IndexRow(str(item.source.resolve()), "failed", "no such file or folder"))
         else:
             rows.append(IndexRow(str(item.source.resolve())))
-            todo.append(_Task(number, item.source, csv_path, video_path, max_frames))
+            todo.append(_Task(number, item.source.resolve(), csv_path, video_path, max_frames))
     write_index(index_path, rows + previous)
 
     jobs = max(1, min(jobs or default_jobs(), len(todo) or 1))
@@ -507,7 +507,7 @@ def _run_pool(
             outcome = future.result()
         except BrokenProcessPool:
             outcome = _Outcome(task.number, "failed", "the worker process died while analysing it")
-        except BaseException as error:  # noqa: BLE001 — e.g. a result that could not be sent back
+        except Exception as error:  # e.g. a result that could not be sent back
             outcome = _Outcome(task.number, "failed", f"{type(error).__name__}: {error}")
         item, csv_path, video_path = plan[task.number]
         rows[task.number] = _row(item, csv_path, video_path, outcome.state, outcome.reason)

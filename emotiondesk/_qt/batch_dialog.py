@@ -45,7 +45,7 @@ class BatchThread(QThread):
         except EmotionDeskError as error:
             self.failed.emit(str(error))
             return
-        except Exception as error:  # noqa: BLE001 — e.g. worker processes that cannot start: say so, never hang
+        except Exception as error:  # e.g. worker processes that cannot start: say so, never hang
             self.failed.emit(f"{type(error).__name__}: {error}")
             return
         self.ended.emit(result)
