@@ -189,21 +189,37 @@ def discover_inputs(arguments: Sequence[str | Path], out_dir: Path) -> list[Batc
     unique: dict[Path, tuple[Path, tuple[str, ...]]] = {}
     for source, parts in found:
         unique.setdefault(source.resolve(), (source, parts))
-    return _name_inputs(list(unique.values()))
+    return _name_inputs(list(unique.values()), out_dir)
 
 
-def _name_inputs(found: list[tuple[Path, tuple[str, ...]]]) -> list[BatchInput]:
-    """`sub__stem` names; names that clash (case-insensitively, or with the index) get a hash of the path."""
+def path_digest(path: Path) -> str:
+    """8 hex digits that tell apart inputs (or folders) with the same name."""
+    return hashlib.sha1(str(Path(path).resolve()).encode()).hexdigest()[:8]
+
+
+def _name_inputs(found: list[tuple[Path, tuple[str, ...]]], out_dir: Path) -> list[BatchInput]:
+    """`sub__stem` names; a name that clashes (case-insensitively) with another input's, with the index, or
+    with outputs already in `out_dir` from another input gets a hash of the input's path."""
     names = ["__".join(parts) or "input" for _, parts in found]
     counts: dict[str, int] = {Path(INDEX_NAME).stem: 1}
     for name in names:
         counts[name.lower()] = counts.get(name.lower(), 0) + 1
-    inputs = []
-    for (source, _), name in zip(found, names):
-        if counts[name.lower()] > 1 or name.lower() == Path(INDEX_NAME).stem:
-            name = f"{name}-{hashlib.sha1(str(source.resolve()).encode()).hexdigest()[:8]}"
-        inputs.append(BatchInput(source, name))
-    return inputs
+    return [
+        BatchInput(source, f"{name}-{path_digest(source)}")
+        if counts[name.lower()] > 1 or _made_from_another(out_dir / f"{name}.csv", source)
+        else BatchInput(source, name)
+        for (source, _), name in zip(found, names)
+    ]
+
+
+def _made_from_another(csv_path: Path, source: Path) -> bool:
+    """True when `csv_path` or its sidecar exists and is not known to come from `source` (never overwrite it)."""
+    if not csv_path.exists() and not sidecar_path(csv_path).exists():
+        return False
+    try:
+        return Path(_read_sidecar(csv_path)["source"]["spec"]).resolve() != source.resolve()
+    except (KeyError, TypeError):
+        return True
 
 
 def _settings(config: PipelineConfig) -> dict:
@@ -226,9 +242,15 @@ def _read_sidecar(csv_path: Path) -> dict | None:
 
 
 def is_complete(item: BatchInput, csv_path: Path, annotated: Path | None, settings: dict) -> bool:
-    """True when this input's outputs exist and its sidecar says it finished, from this input, with `settings`."""
+    """True when this input's outputs exist and its sidecar says it finished, from this input (not changed since),
+    with `settings`."""
     sidecar = _read_sidecar(csv_path)
     if not sidecar or sidecar.get("status") != "finished" or not sidecar.get("frames_done") or not csv_path.exists():
+        return False
+    try:
+        if item.source.stat().st_mtime > sidecar_path(csv_path).stat().st_mtime:  # the input changed since
+            return False
+    except OSError:
         return False
     try:
         made_with = {
@@ -237,9 +259,9 @@ def is_complete(item: BatchInput, csv_path: Path, annotated: Path | None, settin
             "min_confidence": sidecar["detector"]["min_confidence"],
             "smoothing": sidecar["smoothing"]["window_frames"],
         }
-        same_source = Path(sidecar["source"]["spec"]).resolve() == item.source.resolve()
     except (KeyError, TypeError):
         return False
+    same_source = not _made_from_another(csv_path, item.source)
     return same_source and made_with == settings and (annotated is None or annotated.exists())
 
 

@@ -13,9 +13,9 @@ from emotiondesk.pipeline import PipelineConfig
 
 def batch_annotated(value) -> str | None:
     """`--annotated` in a batch: absent → None; bare, `mp4` or `avi` → the container; anything else → ValueError."""
-    if value is None or value is True:
-        return None if value is None else "mp4"
-    container = str(value).lstrip(".").lower()
+    if value is None:
+        return None
+    container = "mp4" if value is True else str(value).lstrip(".").lower()
     if container not in ("mp4", "avi"):
         raise ValueError(value)
     return container

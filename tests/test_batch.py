@@ -126,7 +126,7 @@ def test_resume_skips_finished_and_redoes_partial(mixed_batch, mixed_folder, con
     assert rows["corrupt.mp4"]["status"] == "failed"
 
 
-def test_other_settings_are_not_reused(mixed_batch, mixed_folder, contract_model, tmp_path):
+def test_other_settings_or_a_changed_input_are_redone(mixed_batch, mixed_folder, contract_model, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(mixed_batch[0], out)
     one = str(mixed_folder / "one.mp4")
@@ -135,6 +135,25 @@ def test_other_settings_are_not_reused(mixed_batch, mixed_folder, contract_model
     assert rows["one.mp4"]["status"] == "done"  # made with --smoothing 5 before: redone
     assert rows["three.avi"]["status"] == "done" and rows["corrupt.mp4"]["status"] == "failed"  # earlier rows kept
     assert json.loads((out / "one.json").read_text())["smoothing"]["window_frames"] == 3
+    three = [str(mixed_folder / "three.avi"), "--out", str(out), "--model", str(contract_model), "--quiet"]
+    assert main(["analyze", *three]) == 0 and index_by_name(out)["three.avi"]["status"] == "skipped"
+    os.utime(out / "three.json", (1_000_000, 1_000_000))  # the input is newer than its results: redone
+    assert main(["analyze", *three]) == 0 and index_by_name(out)["three.avi"]["status"] == "done"
+
+
+def test_same_name_from_another_folder_never_overwrites(mixed_batch, mixed_folder, contract_model, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(mixed_batch[0], out)
+    kept = (out / "one.csv").read_bytes(), (out / "one.json").read_bytes()
+    other = tmp_path / "other" / "one.mp4"
+    other.parent.mkdir()
+    shutil.copyfile(mixed_folder / "one.mp4", other)
+    assert main(["analyze", str(other), "--out", str(out), "--model", str(contract_model), "--quiet"]) == 0
+    rows = {row["path"]: row for row in read_csv(out / "index.csv")}
+    new, old = rows[str(other.resolve())], rows[str((mixed_folder / "one.mp4").resolve())]
+    assert new["status"] == "done" and new["csv"].startswith("one-") and old["csv"] == "one.csv"
+    assert ((out / "one.csv").read_bytes(), (out / "one.json").read_bytes()) == kept
+    assert read_csv(out / new["csv"]) == read_csv(out / "one.csv")
 
 
 def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path, face_image, contract_model):

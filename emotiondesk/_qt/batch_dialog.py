@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -11,7 +10,7 @@ from PySide6.QtCore import QThread, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QLabel, QProgressBar, QPushButton, QVBoxLayout
 
-from emotiondesk.batch import BatchProgress, BatchReport, run_batch
+from emotiondesk.batch import BatchProgress, BatchReport, path_digest, run_batch
 from emotiondesk.errors import EmotionDeskError
 from emotiondesk.pipeline import PipelineConfig
 
@@ -147,8 +146,7 @@ class BatchDialog(QDialog):
 
 def batch_output_dir(folder: Path, root: Path) -> Path:
     """The same output folder every time for the same input folder, so analysing it again resumes."""
-    digest = hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:8]
-    return root / f"{folder.resolve().name or 'folder'}-{digest}"
+    return root / f"{folder.resolve().name or 'folder'}-{path_digest(folder)}"
 
 
 def analyse_folder(window) -> BatchDialog | None:
