@@ -7,17 +7,20 @@ batch skips complete inputs and redoes the rest. `DIR/index.csv` is rewritten at
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
 import math
 import multiprocessing
+import multiprocessing.context
 import os
 import queue
 import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -334,8 +337,42 @@ def _problem(error: BaseException, source: Path) -> str:
     return message
 
 
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored (and blocked, so a Ctrl+C meanwhile stays pending) in this process for a moment; only the
+    main thread handles signals, so elsewhere (the window's batch thread) this does nothing."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+class _SpawnProcess(multiprocessing.context.SpawnProcess):
+    """A spawned process that starts with SIGINT ignored: Ctrl+C reaches every process of the terminal's group,
+    and one arriving while a worker imports its libraries would kill it half-started. The parent stops the
+    workers itself (the stop event), and ignores SIGINT only for the fork and exec (inherited through exec)."""
+
+    @staticmethod
+    def _Popen(process_obj):  # noqa: N802 (multiprocessing's name)
+        with _sigint_ignored():
+            return multiprocessing.context.SpawnProcess._Popen(process_obj)
+
+
+class _SpawnContext(multiprocessing.context.SpawnContext):
+    """'spawn' (mediapipe's and onnxruntime's threads do not survive fork), with `_SpawnProcess`."""
+
+    Process = _SpawnProcess
+
+
 def _ignore_sigint() -> None:
-    """Workers and the manager leave Ctrl+C to the parent, which stops them through the stop event."""
+    """Workers and the manager leave Ctrl+C to the parent, which stops them through the stop event (also where
+    they were started from a thread other than the main one, so did not inherit SIGINT ignored)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
@@ -508,15 +545,15 @@ def _run_pool(
     index_path: Path,
 ) -> bool:
     """Work through `todo` in a process pool, updating `rows` and the index as inputs end; True if stopped."""
-    context = multiprocessing.get_context("spawn")  # mediapipe's and onnxruntime's threads do not survive fork
+    context = _SpawnContext()
     manager = SyncManager(ctx=context)
-    manager.start(_ignore_sigint)
-    updates, stop = manager.Queue(), manager.Event()
-    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_ignore_sigint)
+    pool: ProcessPoolExecutor | None = None
+    updates = stop = None
+    running: dict[Future, _Task] = {}
     reported: dict[int, int] = dict.fromkeys(expected, 0)
 
     def drain() -> None:
-        while True:
+        while updates is not None:
             try:
                 number, count = updates.get_nowait()
             except queue.Empty:
@@ -539,8 +576,10 @@ def _run_pool(
         write_index(index_path, rows + previous)
 
     interrupted = False
-    running: dict[Future, _Task] = {}
     try:
+        manager.start(_ignore_sigint)
+        updates, stop = manager.Queue(), manager.Event()
+        pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_ignore_sigint)
         for task in sorted(todo, key=lambda t: -expected[t.number]):  # longest first: the pool ends together
             running[pool.submit(_analyze_task, task, config, updates, stop)] = task
         while running:
@@ -555,9 +594,10 @@ def _run_pool(
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        if interrupted:
+        if interrupted and stop is not None:
             stop.set()
-        pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
         drain()
         for future, task in running.items():
             if future.cancelled():
@@ -566,5 +606,6 @@ def _run_pool(
             else:
                 settle(future, task)
         write_index(index_path, rows + previous)
-        manager.shutdown()
+        if stop is not None:
+            manager.shutdown()
     return interrupted

@@ -169,6 +169,7 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path, face_image, contr
         cwd=ROOT,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group, which Ctrl+C signals as a whole, workers included
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # see test_cli.test_sigint_leaves_a_valid_csv
     )
     deadline = time.monotonic() + 90
@@ -176,7 +177,7 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path, face_image, contr
         len(p.read_text().splitlines()) > 5 for p in out.glob("*.csv") if p.name != "index.csv"
     ):
         time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
+    os.killpg(process.pid, signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
