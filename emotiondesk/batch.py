@@ -244,9 +244,11 @@ def _read_sidecar(csv_path: Path) -> dict | None:
         return None
 
 
-def is_complete(item: BatchInput, csv_path: Path, annotated: Path | None, settings: dict) -> bool:
+def is_complete(
+    item: BatchInput, csv_path: Path, annotated: Path | None, settings: dict, max_frames: int | None = None
+) -> bool:
     """True when this input's outputs exist and its sidecar says it finished, from this input (not changed since),
-    with `settings`."""
+    with `settings` and the same `--max-frames` cut."""
     sidecar = _read_sidecar(csv_path)
     if not sidecar or sidecar.get("status") != "finished" or not sidecar.get("frames_done") or not csv_path.exists():
         return False
@@ -262,10 +264,13 @@ def is_complete(item: BatchInput, csv_path: Path, annotated: Path | None, settin
             "min_confidence": sidecar["detector"]["min_confidence"],
             "smoothing": sidecar["smoothing"]["window_frames"],
         }
+        length = sidecar["source"]["frames"]  # the input's length; `frames_in_source` is less only when cut
+        cut = sidecar["frames_in_source"] if sidecar["frames_in_source"] != length else None
     except (KeyError, TypeError):
         return False
+    wanted_cut = max_frames if max_frames is not None and (length is None or max_frames < length) else None
     same_source = not _made_from_another(csv_path, item.source)
-    return same_source and made_with == settings and (annotated is None or annotated.exists())
+    return same_source and made_with == settings and cut == wanted_cut and (annotated is None or annotated.exists())
 
 
 def _row(item: BatchInput, csv_path: Path, annotated: Path | None, state: str, reason: str = "") -> IndexRow:
@@ -471,7 +476,7 @@ def run_batch(
     rows: list[IndexRow] = []
     todo: list[_Task] = []
     for number, (item, csv_path, video_path) in enumerate(plan):
-        if is_complete(item, csv_path, video_path, settings):
+        if is_complete(item, csv_path, video_path, settings, max_frames):
             rows.append(_row(item, csv_path, video_path, "skipped", "already finished"))
         elif not item.source.exists():  # never handed to open_source, which would take `0` for a camera
             rows.append(IndexRow(str(item.source.resolve()), "failed", "no such file or folder"))

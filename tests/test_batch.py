@@ -139,6 +139,10 @@ def test_other_settings_or_a_changed_input_are_redone(mixed_batch, mixed_folder,
     assert main(["analyze", *three]) == 0 and index_by_name(out)["three.avi"]["status"] == "skipped"
     os.utime(out / "three.json", (1_000_000, 1_000_000))  # the input is newer than its results: redone
     assert main(["analyze", *three]) == 0 and index_by_name(out)["three.avi"]["status"] == "done"
+    for max_frames, status in (("4", "done"), ("4", "skipped"), ("10", "done")):  # a cut run is not the whole
+        assert main(["analyze", *three, "--max-frames", max_frames]) == 0
+        assert index_by_name(out)["three.avi"]["status"] == status
+        assert index_by_name(out)["three.avi"]["frames"] == max_frames
 
 
 def test_same_name_from_another_folder_never_overwrites(mixed_batch, mixed_folder, contract_model, tmp_path):
