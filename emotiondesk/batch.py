@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from multiprocessing.managers import SyncManager
 from pathlib import Path
 
@@ -37,18 +37,6 @@ VIDEO_SUFFIXES = frozenset(
 )
 ANNOTATED_TAG = ".annotated"
 INDEX_NAME = "index.csv"
-INDEX_COLUMNS = [
-    "path",
-    "status",
-    "reason",
-    "frames",
-    "faces",
-    "duration_s",
-    "processing_s",
-    "csv",
-    "sidecar",
-    "annotated",
-]
 STATES = ("done", "skipped", "failed", "interrupted", "pending")
 CORES_PER_JOB = 1.5  # BlazeFace thread + the classifying thread (one onnxruntime thread) of one `analyze`
 REPORT_EVERY_S = 0.25
@@ -83,6 +71,9 @@ class IndexRow:
 
     def cells(self) -> list[str]:
         return ["" if value is None else str(value) for value in (getattr(self, c) for c in INDEX_COLUMNS)]
+
+
+INDEX_COLUMNS = [column.name for column in fields(IndexRow)]
 
 
 @dataclass(frozen=True)
