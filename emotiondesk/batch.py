@@ -39,7 +39,7 @@ ANNOTATED_TAG = ".annotated"
 INDEX_NAME = "index.csv"
 STATES = ("done", "skipped", "failed", "interrupted", "pending")
 CORES_PER_JOB = 1.5  # BlazeFace thread + the classifying thread (one onnxruntime thread) of one `analyze`
-REPORT_EVERY_S = 0.25
+REPORT_EVERY_S = 0.1  # workers send progress and look for a stop request this often
 
 
 @dataclass(frozen=True)

@@ -163,8 +163,8 @@ def test_same_name_from_another_folder_never_overwrites(mixed_batch, mixed_folde
 def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path, face_image, contract_model):
     inputs = tmp_path / "long"
     inputs.mkdir()
-    for name in ("a", "b", "c"):
-        write_face_clip(inputs / f"{name}.avi", face_image, faces=1, frames=150)
+    for name in ("a", "b", "c", "d"):
+        write_face_clip(inputs / f"{name}.avi", face_image, faces=1, frames=300, width=320, height=240)
     out = tmp_path / "out"
     command = [sys.executable, "-m", "emotiondesk", "analyze", str(inputs), "--out", str(out), "--jobs", "2"]
     command += ["--model", str(contract_model), "--quiet"]
@@ -186,18 +186,23 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path, face_image, contr
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
     rows = index_by_name(out)
-    assert sorted(rows) == ["a.avi", "b.avi", "c.avi"]
+    assert sorted(rows) == ["a.avi", "b.avi", "c.avi", "d.avi"]
     assert {row["status"] for row in rows.values()} <= {"interrupted", "pending", "done"}
-    assert any(row["status"] == "interrupted" for row in rows.values())
-    for name, row in rows.items():
-        if row["status"] == "interrupted":
-            sidecar = json.loads((out / row["sidecar"]).read_text())
-            assert sidecar["status"] == "interrupted" and sidecar["frames_done"] == int(row["frames"]) < 150
-            assert len(read_csv(out / row["csv"])) == sidecar["rows"], name  # the CSV is complete up to the stop
+    assert any(row["status"] != "done" for row in rows.values())
+    for name, row in rows.items():  # the index and every sidecar tell the truth
+        if row["status"] == "pending":
+            assert row["csv"] == "" and row["frames"] == "", name
+            continue
+        sidecar = json.loads((out / row["sidecar"]).read_text())
+        assert sidecar["status"] == {"done": "finished", "interrupted": "interrupted"}[row["status"]], name
+        assert sidecar["frames_done"] == int(row["frames"]) and len(read_csv(out / row["csv"])) == sidecar["rows"]
+        assert (int(row["frames"]) == 300) == (row["status"] == "done"), name
+    done_before = {name for name, row in rows.items() if row["status"] == "done"}
 
     assert main(["analyze", str(inputs), "--out", str(out), "--model", str(contract_model), "--quiet"]) == 0
     rows = index_by_name(out)
-    assert all(row["status"] in ("done", "skipped") and row["frames"] == "150" for row in rows.values())
+    assert all(row["frames"] == "300" for row in rows.values())
+    assert {name for name, row in rows.items() if row["status"] == "skipped"} == done_before  # not redone
 
 
 def test_output_names_never_collide_and_skip_the_output_folder(tmp_path):
