@@ -39,6 +39,7 @@ ANNOTATED_TAG = ".annotated"
 INDEX_NAME = "index.csv"
 STATES = ("done", "skipped", "failed", "interrupted", "pending")
 CORES_PER_JOB = 1.5  # BlazeFace thread + the classifying thread (one onnxruntime thread) of one `analyze`
+MIN_FRAMES_PER_JOB = 1000  # the default --jobs starts no more workers than there are thousands of frames
 REPORT_EVERY_S = 0.1  # workers send progress and look for a stop request this often
 
 
@@ -432,7 +433,8 @@ def run_batch(
     on_progress: Callable[[BatchProgress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> BatchReport:
-    """Analyse every input of `arguments` into `out_dir` with `jobs` processes (default: `default_jobs()`).
+    """Analyse every input of `arguments` into `out_dir` with `jobs` processes (default: `default_jobs()`, but
+    no more than one per MIN_FRAMES_PER_JOB frames).
 
     `annotated` is `mp4` or `avi` to also write annotated videos. Inputs already complete are skipped; a failing
     input is recorded and the batch goes on. Ctrl+C (or `should_stop()` turning true) stops the workers
@@ -476,10 +478,12 @@ def run_batch(
             todo.append(_Task(number, item.source.resolve(), csv_path, video_path, max_frames))
     write_index(index_path, rows + previous)
 
-    jobs = max(1, min(jobs or default_jobs(), len(todo) or 1))
     expected = {task.number: _frame_count(task.source) for task in todo}
     if max_frames is not None:
         expected = {number: min(count, max_frames) for number, count in expected.items()}
+    if jobs is None:  # a worker takes ~1.5 CPU-seconds to start: not worth it for a few hundred frames
+        jobs = min(default_jobs(), sum(expected.values()) // MIN_FRAMES_PER_JOB)
+    jobs = max(1, min(jobs, len(todo) or 1))
     counter = _Progress(sum(expected.values()), len(rows), len(rows) - len(todo), progress, on_progress)
     interrupted = False
     if todo:

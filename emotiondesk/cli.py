@@ -112,7 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the video with boxes and labels here (batch: mp4/avi)",
     )
     analyze_parser.add_argument("--out", type=Path, help="batch: one CSV + sidecar per input here, and index.csv")
-    analyze_parser.add_argument("--jobs", type=int, help="batch: processes working at once (default: cores ÷ 1.5)")
+    analyze_parser.add_argument(
+        "--jobs", type=int, help="batch: worker processes (default: cores ÷ 1.5, at most one per 1000 frames)"
+    )
     analyze_parser.add_argument("--model", help=MODEL_HELP)
     analyze_parser.add_argument(
         "--detector", default="short", help="short (webcam distance, fastest), full (small/far faces) or a .tflite path"
