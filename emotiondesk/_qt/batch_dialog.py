@@ -99,6 +99,7 @@ class BatchDialog(QDialog):
 
     @Slot(object)
     def on_ended(self, report: BatchReport) -> None:
+        self.thread.wait()  # it is returning from run(): let it end before the dialog can be closed and deleted
         self.report = report
         self.bar.setRange(0, max(1, self.bar.maximum()))
         self.bar.setValue(self.bar.maximum() if not report.interrupted else self.bar.value())
@@ -113,6 +114,7 @@ class BatchDialog(QDialog):
 
     @Slot(str)
     def on_failed(self, message: str) -> None:
+        self.thread.wait()
         self.error = message
         self.bar.setRange(0, 1)
         self.status.setText(f"Cannot analyse: {message}")
