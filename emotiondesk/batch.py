@@ -481,7 +481,7 @@ def run_batch(
     expected = {task.number: _frame_count(task.source) for task in todo}
     if max_frames is not None:
         expected = {number: min(count, max_frames) for number, count in expected.items()}
-    if jobs is None:  # a worker takes ~1.5 CPU-seconds to start: not worth it for a few hundred frames
+    if jobs is None:  # a worker takes ~1 CPU-second to start: not worth it for a few hundred frames
         jobs = min(default_jobs(), sum(expected.values()) // MIN_FRAMES_PER_JOB)
     jobs = max(1, min(jobs, len(todo) or 1))
     counter = _Progress(sum(expected.values()), len(rows), len(rows) - len(todo), progress, on_progress)
