@@ -36,12 +36,29 @@ def command_analyze(args: argparse.Namespace) -> int:
         return fail(f"--min-confidence {args.min_confidence}: must be between 0 and 1")
     if args.smoothing < 1 or (args.max_frames is not None and args.max_frames < 1):
         return fail("--smoothing and --max-frames must be at least 1")
+    if args.face_details_every < 1:
+        return fail(f"--face-details-every {args.face_details_every}: must be at least 1")
+    config = PipelineConfig(
+        model=args.model,
+        detector=args.detector,
+        min_detection_confidence=args.min_confidence,
+        smoothing_window=args.smoothing,
+        face_details=args.face_details or args.face_details_every > 1,
+        face_details_every=args.face_details_every,
+    )
+    if args.out is not None or len(args.input) > 1:  # several inputs: emotiondesk.batch
+        from emotiondesk.cli_batch import command_batch
+
+        if args.markers is not None or args.lsl:
+            return fail("--markers and --lsl are for one input at a time, not for a batch (--out DIR)")
+        return command_batch(args, config)
+    args.input = args.input[0]
+    if args.annotated is True:
+        return fail("--annotated needs a file name here (a bare --annotated is for --out DIR batches)")
     from emotiondesk.markers import markers_path
     from emotiondesk.outputs import check_outputs
     from emotiondesk.recording import sidecar_path
 
-    if args.face_details_every < 1:
-        return fail(f"--face-details-every {args.face_details_every}: must be at least 1")
     written = (args.csv, args.csv and sidecar_path(args.csv), args.csv and markers_path(args.csv), args.annotated)
     outputs = [p for p in written if p is not None]
     check_outputs([args.input, *([args.markers] if args.markers else [])], outputs, overwrite=args.overwrite)
@@ -62,14 +79,6 @@ def command_analyze(args: argparse.Namespace) -> int:
             return fail(f"--markers {args.markers}: is where this run writes its markers; give another file")
         scheduled = read_markers_file(args.markers)
     info = SessionInfo(args.participant or "", args.session or "", args.notes or "")
-    config = PipelineConfig(
-        model=args.model,
-        detector=args.detector,
-        min_detection_confidence=args.min_confidence,
-        smoothing_window=args.smoothing,
-        face_details=args.face_details or args.face_details_every > 1,
-        face_details_every=args.face_details_every,
-    )
     outcome = analyze(
         args.input,
         config,
@@ -168,9 +177,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
 
     analyze_parser = sub.add_parser("analyze", help="analyse a video, image, image folder or camera headless")
-    analyze_parser.add_argument("input", help="video/image file, image folder, or camera: 0, camera:1")
+    analyze_parser.add_argument(
+        "input",
+        nargs="+",
+        help="video/image file, image folder, or camera: 0, camera:1; with --out: several, or FOLDERs",
+    )
     analyze_parser.add_argument("--csv", type=Path, help="write one row per face per frame here (streamed)")
-    analyze_parser.add_argument("--annotated", type=Path, help="write the video with boxes and labels here")
+    analyze_parser.add_argument(
+        "--annotated",
+        type=Path,
+        nargs="?",
+        const=True,
+        help="write the video with boxes and labels here (batch: mp4/avi)",
+    )
+    analyze_parser.add_argument("--out", type=Path, help="batch: one CSV + sidecar per input here, and index.csv")
+    analyze_parser.add_argument(
+        "--jobs", type=int, help="batch: worker processes (default: cores ÷ 1.5, at most one per 1000 frames)"
+    )
     analyze_parser.add_argument("--model", help=MODEL_HELP)
     analyze_parser.add_argument(
         "--detector", default="short", help="short (webcam distance, fastest), full (small/far faces) or a .tflite path"

@@ -57,7 +57,10 @@ class NativeOutputLog:
         except OSError:  # no log folder or no fd 2 (a windowed app): leave everything as it is
             self._saved_fd = None
             return self
-        self._log.write(f"--- {datetime.now().astimezone().isoformat(timespec='seconds')} {self.title}\n".encode())
+        try:
+            self._log.write(f"--- {datetime.now().astimezone().isoformat(timespec='seconds')} {self.title}\n".encode())
+        except OSError:  # a full disk or a file-size limit: the output is still kept off the terminal
+            pass
         read_end, write_end = os.pipe()
         os.dup2(write_end, 2)
         os.close(write_end)

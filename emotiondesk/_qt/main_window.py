@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from emotiondesk._qt.batch_dialog import analyse_folder
 from emotiondesk._qt.faces_panel import FacesPanel
 from emotiondesk._qt.help import LIMITS_NOTE, PRIVACY_NOTE, SHORTCUTS, show_about, show_shortcuts
 from emotiondesk._qt.menus import build_menus
@@ -366,6 +367,11 @@ class MainWindow(QMainWindow):
     @Slot()
     def _markers_changed(self) -> None:
         self.timeline.set_markers(self.session.markers)
+
+    @Slot()
+    def analyse_folder(self) -> None:
+        """File ▸ Analyse folder…: the same batch as `analyze FOLDER --out DIR`, with a progress dialog."""
+        analyse_folder(self)
 
     @Slot(str)
     def on_lsl_failed(self, message: str) -> None:

@@ -26,6 +26,7 @@ def build_menus(window) -> None:
         file_menu.addAction(item)
     for item in (window.export_action, window.summary_action):
         file_menu.addAction(item)
+    file_menu.addAction(action("Analyse &folder…", window.analyse_folder))
     file_menu.addSeparator()
     file_menu.addAction(action("&Quit", window.close, "Ctrl+Q"))
     for number in range(1, 10):
