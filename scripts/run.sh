@@ -9,4 +9,5 @@ python -m pip install -q -c constraints.txt .
 if [ "${1:-}" = "--gui" ]; then
   exec emotiondesk
 fi
-emotiondesk analyze assets/samples/three_faces.mp4 --csv session/three_faces.csv --annotated session/three_faces_annotated.mp4
+emotiondesk analyze assets/samples/three_faces.mp4 --csv session/three_faces.csv --annotated session/three_faces_annotated.mp4 \
+  --overwrite  # the sample job replaces its own earlier outputs
