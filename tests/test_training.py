@@ -152,3 +152,39 @@ def test_image_folder_layout(tmp_path):
                 cv2.imwrite(str(folder / f"{k}.png"), np.full((48, 48), 40 * k, np.uint8))
     dataset = load_dataset(tmp_path, "train")
     assert dataset.class_names == ["happy", "sad"] and len(dataset) == 6
+
+
+def test_cpu_precision_choice():
+    from training.train import native_cpu_bf16, use_bf16
+
+    cpu = torch.device("cpu")
+    assert use_bf16("fp32", cpu) is False and use_bf16("bf16", cpu) is True
+    assert use_bf16("auto", cpu) is native_cpu_bf16()  # bf16 on a CPU only where it has bf16 in hardware
+    assert use_bf16("auto", torch.device("cuda")) is True  # the GPU route is unchanged
+    with pytest.raises(ValueError):
+        use_bf16("fp16", cpu)
+
+
+@pytest.mark.parametrize("channels_last, bf16", [(False, False), (True, True)])
+def test_train_step_layouts_and_precisions(channels_last, bf16):
+    from training.graph import EmotionNet
+    from training.models import build_model
+    from training.train import TrainConfig, make_optimizer, train_step
+
+    torch.manual_seed(0)
+    config = TrainConfig(architecture="tiny", batch_size=8)
+    model = EmotionNet(build_model("tiny", 7))
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    teacher = EmotionNet(build_model("tiny", 7)).eval().requires_grad_(False)
+    optimizer = make_optimizer(config, model, torch.device("cpu"))
+    before = [p.detach().clone() for p in model.parameters()]
+    faces = torch.randint(0, 256, (8, 1, 48, 48), dtype=torch.uint8)
+    targets = torch.nn.functional.one_hot(torch.arange(8) % 7, 7).float()
+    loss = train_step(
+        model, optimizer, faces, targets, torch.ones(7), config, [teacher], torch.device("cpu"), channels_last, bf16
+    )
+    assert loss.dtype == torch.float32 and torch.isfinite(loss)
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # autocast leaves the weights fp32
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
