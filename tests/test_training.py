@@ -188,3 +188,24 @@ def test_train_step_layouts_and_precisions(channels_last, bf16):
     assert all(p.dtype == torch.float32 for p in model.parameters())  # autocast leaves the weights fp32
     assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
 
+
+def test_train_speed_bench_tiny(monkeypatch):
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "bench" / "train_speed.py"
+    spec = importlib.util.spec_from_file_location("train_speed", path)
+    bench = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "train_speed", bench)  # its dataclasses look their module up
+    spec.loader.exec_module(bench)
+    settings = bench.settings_to_run(["tiny"], [1], [8, 16], [False, True], [False], [False, True], grid=False,
+                                     baseline=bench.Setting("", 1, 8))
+    assert len(settings) == 4 and settings[0] == bench.Setting("tiny", 1, 8)  # baseline + 3 single changes
+    assert len(bench.settings_to_run(["tiny"], [1], [8, 16], [False, True], [False], [False], grid=True)) == 4
+    timings = bench.time_settings([*settings, bench.Setting("tiny", 1, 8, teacher="tiny")], steps=1, warmup=0)
+    table = bench.markdown_table(timings).splitlines()
+    assert len(table) == 2 + 5 and table[2].startswith("| tiny | 1 | 8 | off | off | off | - |")
+    assert table[2].endswith("| ×1.00 |") and all(t.faces_per_second > 0 for t in timings)
+    parts = bench.parts_table(["tiny"], "tiny", 8, 1, steps=1, warmup=0)
+    assert "augment()" in parts and "teacher forward (tiny" in parts
