@@ -165,6 +165,25 @@ def test_cpu_precision_choice():
         use_bf16("fp16", cpu)
 
 
+def test_thread_tuner_follows_the_faster_count():
+    from training.train import ThreadTuner
+
+    tuner = ThreadTuner([1, 2], period=5, trial=2)
+    speed = {1: 3.0, 2: 1.0}  # seconds per step: two threads faster (an idle machine)
+    used = []
+    for _ in range(2 * (5 + 6)):
+        threads = tuner.threads()
+        used.append(threads)
+        tuner.record(threads, speed[threads])
+    assert used[:6] == [1, 1, 1, 2, 2, 2] and used[6:11] == [2] * 5  # trials (first of each uncounted), then 2
+    speed = {1: 1.0, 2: 2.7}  # other jobs load the machine: one thread is faster
+    for _ in range(11):
+        threads = tuner.threads()
+        used.append(threads)
+        tuner.record(threads, speed[threads])
+    assert tuner.best == 1 and used[-5:] == [1] * 5 and sum(tuner.used.values()) == 33
+
+
 @pytest.mark.parametrize("channels_last, bf16", [(False, False), (True, True)])
 def test_train_step_layouts_and_precisions(channels_last, bf16):
     from training.graph import EmotionNet

@@ -35,7 +35,7 @@ class TrainConfig:
     patience: int = 8
     seed: int = 0
     device: str = "auto"
-    threads: int = 0
+    threads: int = 0  # 0 = on a CPU, switch between 1 thread and one per core, whichever trains faster now
     precision: str = "auto"  # auto (bf16 autocast on CUDA and on CPUs with native bf16), bf16 or fp32
     max_minutes: float = 0.0  # stop (checkpointed, resumable) after this long; 0 = no limit
     teacher: str = ""  # checkpoint(s) of bigger models to distil from, comma-separated (an ensemble)
@@ -67,6 +67,46 @@ def use_bf16(precision: str, device: torch.device) -> bool:
     if precision == "auto":
         return device.type == "cuda" or (device.type == "cpu" and native_cpu_bf16())
     return precision == "bf16"
+
+
+class ThreadTuner:
+    """Picks the faster of two CPU thread counts (half the cores or all) while training, re-measured every
+    `period` steps.
+
+    On an idle 2-core machine two threads train 1.3–1.8× faster than one; when other jobs load it (and this
+    run is niced), the two threads keep waiting for each other at every operator and one thread is up to 2.7×
+    faster (bench/train_speed.py, README "CPU speed"). So each round times `trial` steps with each count
+    (the first step after a switch is not counted), then trains `period` steps with the faster one.
+    """
+
+    def __init__(self, choices: list[int], period: int = 100, trial: int = 3) -> None:
+        self.choices, self.period, self.trial = choices, period, trial
+        self.step = 0
+        self.best = choices[-1]
+        self.samples: dict[int, list[float]] = {choice: [] for choice in choices}
+        self.used: dict[int, int] = {choice: 0 for choice in choices}
+
+    def _position(self) -> int:
+        return self.step % (self.period + (self.trial + 1) * len(self.choices))
+
+    def threads(self) -> int:
+        """The thread count for the next step."""
+        position = self._position()
+        trials = (self.trial + 1) * len(self.choices)
+        return self.choices[position // (self.trial + 1)] if position < trials else self.best
+
+    def record(self, threads: int, seconds: float) -> None:
+        """The step just run with `threads` took `seconds` (per face)."""
+        position = self._position()
+        trials = (self.trial + 1) * len(self.choices)
+        if position < trials and position % (self.trial + 1):  # a counted trial step
+            self.samples[threads].append(seconds)
+        if position == trials - 1:  # the round's trials are over: keep the faster count
+            medians = {choice: sorted(times)[len(times) // 2] for choice, times in self.samples.items() if times}
+            self.best = min(medians, key=medians.get) if medians else self.best
+            self.samples = {choice: [] for choice in self.choices}
+        self.used[threads] += 1
+        self.step += 1
 
 
 def seed_everything(seed: int) -> None:
@@ -281,6 +321,8 @@ def train(
     if config.threads:
         torch.set_num_threads(config.threads)
     device = pick_device(config.device)
+    cores = torch.get_num_threads()
+    tuner = ThreadTuner([cores // 2, cores]) if device.type == "cpu" and not config.threads and cores > 1 else None
     on_gpu = device.type == "cuda"
     if on_gpu:
         torch.backends.cudnn.benchmark = True
@@ -352,14 +394,22 @@ def train(
             for group in optimizer.param_groups:
                 group["lr"] = config.learning_rate * factor
             index = order[batch_index * config.batch_size : (batch_index + 1) * config.batch_size]
+            if tuner:
+                threads = tuner.threads()
+                torch.set_num_threads(threads)
+                step_start = time.perf_counter()
             loss = train_step(
                 model, optimizer, images[index], targets[index], weights, config, teachers, device, channels_last, bf16
             )
+            if tuner:
+                tuner.record(threads, (time.perf_counter() - step_start) / len(index))  # the last batch is short
             step += 1
             total_loss += loss.detach() * len(index)
             seen += len(index)
             if batch_index % 50 == 0:
                 bar.set_postfix(loss=f"{total_loss.item() / seen:.3f}")
+        if tuner:
+            torch.set_num_threads(tuner.best)
         probabilities = predict_probabilities(model, val_set.images, device)
         accuracy = float((probabilities.argmax(1) == val_set.labels).mean())
         record = {
@@ -369,6 +419,9 @@ def train(
             "lr": optimizer.param_groups[0]["lr"],
             "seconds": trained_seconds + time.monotonic() - session_start,
         }
+        if tuner:
+            record["thread_steps"] = {str(count): used for count, used in tuner.used.items()}  # steps per count
+            tuner.used = dict.fromkeys(tuner.used, 0)
         history.append(record)
         improved = accuracy > best_accuracy
         if improved:
@@ -397,7 +450,8 @@ def train(
         (run_dir / "history.json").write_text(json.dumps(history, indent=1))
         print(
             f"epoch {epoch + 1}: loss {record['train_loss']:.4f}  val acc {accuracy:.4f}"
-            f"{'  (best)' if improved else ''}  [{record['seconds'] / 60:.1f} min]",
+            f"{'  (best)' if improved else ''}  [{record['seconds'] / 60:.1f} min]"
+            f"{'  threads ' + str(record['thread_steps']) if tuner else ''}",
             flush=True,
         )
         epoch += 1
