@@ -464,4 +464,6 @@ def train(
             print(f"time budget of {config.max_minutes} min spent; run again with the same --out to resume")
             stopped_for_time = True
             break
+    if tuner:
+        torch.set_num_threads(cores)  # as it found them, for whatever runs next in this process
     return {"best_val_accuracy": best_accuracy, "epochs_run": len(history), "finished": not stopped_for_time}
