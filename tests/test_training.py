@@ -228,3 +228,16 @@ def test_train_speed_bench_tiny(monkeypatch):
     assert table[2].endswith("| ×1.00 |") and all(t.faces_per_second > 0 for t in timings)
     parts = bench.parts_table(["tiny"], "tiny", 8, 1, steps=1, warmup=0)
     assert "augment()" in parts and "teacher forward (tiny" in parts
+
+
+def test_cpu_training_without_threads_tunes_them(tmp_path):
+    csv_path, _ = write_tiny_fer2013(tmp_path)
+    threads = torch.get_num_threads()
+    arguments = ["train", "--data", str(csv_path), "--cache", str(tmp_path / "cache"), "--arch", "tiny"]
+    arguments += ["--epochs", "1", "--batch-size", "8", "--device", "cpu", "--no-evaluate"]
+    arguments += ["--out", str(tmp_path / "r")]
+    assert training_main(arguments) == 0
+    history = json.loads((tmp_path / "r" / "history.json").read_text())
+    if threads > 1:  # 70 faces = 9 steps, all counted against the thread counts tried
+        assert sum(history[0]["thread_steps"].values()) == 9
+    assert torch.get_num_threads() == threads
