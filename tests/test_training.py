@@ -152,3 +152,92 @@ def test_image_folder_layout(tmp_path):
                 cv2.imwrite(str(folder / f"{k}.png"), np.full((48, 48), 40 * k, np.uint8))
     dataset = load_dataset(tmp_path, "train")
     assert dataset.class_names == ["happy", "sad"] and len(dataset) == 6
+
+
+def test_cpu_precision_choice():
+    from training.train import native_cpu_bf16, use_bf16
+
+    cpu = torch.device("cpu")
+    assert use_bf16("fp32", cpu) is False and use_bf16("bf16", cpu) is True
+    assert use_bf16("auto", cpu) is native_cpu_bf16()  # bf16 on a CPU only where it has bf16 in hardware
+    assert use_bf16("auto", torch.device("cuda")) is True  # the GPU route is unchanged
+    with pytest.raises(ValueError):
+        use_bf16("fp16", cpu)
+
+
+def test_thread_tuner_follows_the_faster_count():
+    from training.train import ThreadTuner
+
+    tuner = ThreadTuner([1, 2], period=5, trial=2)
+    speed = {1: 3.0, 2: 1.0}  # seconds per step: two threads faster (an idle machine)
+    used = []
+    for _ in range(2 * (5 + 6)):
+        threads = tuner.threads()
+        used.append(threads)
+        tuner.record(threads, speed[threads])
+    assert used[:6] == [1, 1, 1, 2, 2, 2] and used[6:11] == [2] * 5  # trials (first of each uncounted), then 2
+    speed = {1: 1.0, 2: 2.7}  # other jobs load the machine: one thread is faster
+    for _ in range(11):
+        threads = tuner.threads()
+        used.append(threads)
+        tuner.record(threads, speed[threads])
+    assert tuner.best == 1 and used[-5:] == [1] * 5 and sum(tuner.used.values()) == 33
+
+
+@pytest.mark.parametrize("channels_last, bf16", [(False, False), (True, True)])
+def test_train_step_layouts_and_precisions(channels_last, bf16):
+    from training.graph import EmotionNet
+    from training.models import build_model
+    from training.train import TrainConfig, make_optimizer, train_step
+
+    torch.manual_seed(0)
+    config = TrainConfig(architecture="tiny", batch_size=8)
+    model = EmotionNet(build_model("tiny", 7))
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    teacher = EmotionNet(build_model("tiny", 7)).eval().requires_grad_(False)
+    optimizer = make_optimizer(config, model, torch.device("cpu"))
+    before = [p.detach().clone() for p in model.parameters()]
+    faces = torch.randint(0, 256, (8, 1, 48, 48), dtype=torch.uint8)
+    targets = torch.nn.functional.one_hot(torch.arange(8) % 7, 7).float()
+    loss = train_step(
+        model, optimizer, faces, targets, torch.ones(7), config, [teacher], torch.device("cpu"), channels_last, bf16
+    )
+    assert loss.dtype == torch.float32 and torch.isfinite(loss)
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # autocast leaves the weights fp32
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_train_speed_bench_tiny(monkeypatch):
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "bench" / "train_speed.py"
+    spec = importlib.util.spec_from_file_location("train_speed", path)
+    bench = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "train_speed", bench)  # its dataclasses look their module up
+    spec.loader.exec_module(bench)
+    settings = bench.settings_to_run(["tiny"], [1], [8, 16], [False, True], [False], [False, True], grid=False,
+                                     baseline=bench.Setting("", 1, 8))
+    assert len(settings) == 4 and settings[0] == bench.Setting("tiny", 1, 8)  # baseline + 3 single changes
+    assert len(bench.settings_to_run(["tiny"], [1], [8, 16], [False, True], [False], [False], grid=True)) == 4
+    timings = bench.time_settings([*settings, bench.Setting("tiny", 1, 8, teacher="tiny")], steps=1, warmup=0)
+    table = bench.markdown_table(timings).splitlines()
+    assert len(table) == 2 + 5 and table[2].startswith("| tiny | 1 | 8 | off | off | off | - |")
+    assert table[2].endswith("| ×1.00 |") and all(t.faces_per_second > 0 for t in timings)
+    parts = bench.parts_table(["tiny"], "tiny", 8, 1, steps=1, warmup=0)
+    assert "augment()" in parts and "teacher forward (tiny" in parts
+
+
+def test_cpu_training_without_threads_tunes_them(tmp_path):
+    csv_path, _ = write_tiny_fer2013(tmp_path)
+    threads = torch.get_num_threads()
+    arguments = ["train", "--data", str(csv_path), "--cache", str(tmp_path / "cache"), "--arch", "tiny"]
+    arguments += ["--epochs", "1", "--batch-size", "8", "--device", "cpu", "--no-evaluate"]
+    arguments += ["--out", str(tmp_path / "r")]
+    assert training_main(arguments) == 0
+    history = json.loads((tmp_path / "r" / "history.json").read_text())
+    if threads > 1:  # 70 faces = 9 steps, all counted against the thread counts tried
+        assert sum(history[0]["thread_steps"].values()) == 9
+    assert torch.get_num_threads() == threads

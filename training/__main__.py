@@ -128,7 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
     train_parser.add_argument("--patience", type=int, help="early stop after this many epochs without gain (0 = off)")
     train_parser.add_argument("--seed", type=int)
     train_parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    train_parser.add_argument("--threads", type=int, help="CPU threads for torch")
+    train_parser.add_argument("--threads", type=int, help="CPU threads for torch (default: one per core)")
+    train_parser.add_argument(
+        "--precision",
+        choices=["auto", "bf16", "fp32"],
+        help="bf16 autocast or fp32 (auto: bf16 on CUDA and on CPUs with native bf16, e.g. AVX512-BF16)",
+    )
     train_parser.add_argument("--max-minutes", type=float, help="checkpoint and stop after this long")
     train_parser.add_argument("--teacher", help="checkpoint(s) to distil from; several, comma-separated, = ensemble")
     train_parser.add_argument("--init", help="start from this checkpoint's weights (matching layers)")

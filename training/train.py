@@ -35,7 +35,8 @@ class TrainConfig:
     patience: int = 8
     seed: int = 0
     device: str = "auto"
-    threads: int = 0
+    threads: int = 0  # 0 = on a CPU, switch between 1 thread and one per core, whichever trains faster now
+    precision: str = "auto"  # auto (bf16 autocast on CUDA and on CPUs with native bf16), bf16 or fp32
     max_minutes: float = 0.0  # stop (checkpointed, resumable) after this long; 0 = no limit
     teacher: str = ""  # checkpoint(s) of bigger models to distil from, comma-separated (an ensemble)
     init: str = ""  # start from this checkpoint's weights (layers whose shapes match; e.g. FER2013 → FER+)
@@ -49,6 +50,63 @@ def pick_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
+
+
+def native_cpu_bf16() -> bool:
+    """Whether this CPU has bf16 arithmetic in hardware (AVX512-BF16 or AMX), where bf16 autocast pays off."""
+    cpu = getattr(torch, "cpu", None)
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(cpu, name, lambda: False)()) for name in checks)
+
+
+def use_bf16(precision: str, device: torch.device) -> bool:
+    """Train under bf16 autocast? `auto`: on CUDA, and on a CPU with native bf16 (there it is about 2× faster
+    than fp32 for the desknets; see README "CPU speed")."""
+    if precision not in ("auto", "bf16", "fp32"):
+        raise ValueError(f"precision must be auto, bf16 or fp32, not {precision!r}")
+    if precision == "auto":
+        return device.type == "cuda" or (device.type == "cpu" and native_cpu_bf16())
+    return precision == "bf16"
+
+
+class ThreadTuner:
+    """Picks the faster of two CPU thread counts (half the cores or all) while training, re-measured every
+    `period` steps.
+
+    On an idle 2-core machine two threads train 1.3–1.8× faster than one; when other jobs load it (and this
+    run is niced), the two threads keep waiting for each other at every operator and one thread is up to 2.7×
+    faster (bench/train_speed.py, README "CPU speed"). So each round times `trial` steps with each count
+    (the first step after a switch is not counted), then trains `period` steps with the faster one.
+    """
+
+    def __init__(self, choices: list[int], period: int = 100, trial: int = 3) -> None:
+        self.choices, self.period, self.trial = choices, period, trial
+        self.step = 0
+        self.best = choices[-1]
+        self.samples: dict[int, list[float]] = {choice: [] for choice in choices}
+        self.used: dict[int, int] = {choice: 0 for choice in choices}
+
+    def _position(self) -> int:
+        return self.step % (self.period + (self.trial + 1) * len(self.choices))
+
+    def threads(self) -> int:
+        """The thread count for the next step."""
+        position = self._position()
+        trials = (self.trial + 1) * len(self.choices)
+        return self.choices[position // (self.trial + 1)] if position < trials else self.best
+
+    def record(self, threads: int, seconds: float) -> None:
+        """The step just run with `threads` took `seconds` (per face)."""
+        position = self._position()
+        trials = (self.trial + 1) * len(self.choices)
+        if position < trials and position % (self.trial + 1):  # a counted trial step
+            self.samples[threads].append(seconds)
+        if position == trials - 1:  # the round's trials are over: keep the faster count
+            medians = {choice: sorted(times)[len(times) // 2] for choice, times in self.samples.items() if times}
+            self.best = min(medians, key=medians.get) if medians else self.best
+            self.samples = {choice: [] for choice in self.choices}
+        self.used[threads] += 1
+        self.step += 1
 
 
 def seed_everything(seed: int) -> None:
@@ -184,8 +242,7 @@ def load_teachers(paths: str, device: torch.device) -> list[EmotionNet]:
     teachers = []
     for path in filter(None, (p.strip() for p in paths.split(","))):
         teacher, _ = load_checkpoint(Path(path), device)
-        if device.type == "cuda":
-            teacher = teacher.to(memory_format=torch.channels_last)
+        teacher = teacher.to(memory_format=torch.channels_last)  # faster on CUDA and on CPU alike
         teachers.append(teacher.eval().requires_grad_(False))
     return teachers
 
@@ -210,6 +267,45 @@ def make_optimizer(config: TrainConfig, model: torch.nn.Module, device: torch.de
     raise ValueError(f"optimizer must be adamw or sgd, not {config.optimizer!r}")
 
 
+def train_step(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    faces: torch.Tensor,
+    targets: torch.Tensor,
+    weights: torch.Tensor,
+    config: TrainConfig,
+    teachers: list[EmotionNet],
+    device: torch.device,
+    channels_last: bool = False,
+    bf16: bool = False,
+) -> torch.Tensor:
+    """One optimisation step on a batch of uint8 faces [B,1,48,48] (any device): augmentation, mixup, forward
+    (under bf16 autocast if `bf16`), loss (+ distillation from `teachers`), backward, update. Returns the
+    detached loss. `train` and bench/train_speed.py both run it."""
+    batch = augment(faces.to(device).float(), config.erasing_probability)
+    batch_targets = targets.to(device)
+    if config.mixup_alpha > 0:
+        lam = float(np.random.beta(config.mixup_alpha, config.mixup_alpha))
+        perm = torch.randperm(len(batch), device=device)
+        batch = lam * batch + (1 - lam) * batch[perm]
+        batch_targets = lam * batch_targets + (1 - lam) * batch_targets[perm]
+    if channels_last:
+        batch = batch.contiguous(memory_format=torch.channels_last)
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+        logits = model(batch)
+        loss = soft_cross_entropy(logits.float(), batch_targets, weights, config.label_smoothing)
+        if teachers:
+            t = config.distill_temperature
+            with torch.no_grad():
+                soft = sum(torch.softmax(teacher(batch).float() / t, 1) for teacher in teachers)
+            distill = distillation_loss(logits, soft / len(teachers), t)
+            loss = (1 - config.distill_weight) * loss + config.distill_weight * distill
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
+
+
 def train(
     config: TrainConfig, train_set: FaceDataset, val_set: FaceDataset, run_dir: Path, resume: bool = True
 ) -> dict:
@@ -217,20 +313,26 @@ def train(
 
     The one-cycle schedule spans `config.epochs`, or `config.minutes` of training when that is set (so a run
     fits a GPU lease whatever the machine's speed). On CUDA the faces stay on the GPU, which also augments
-    them, and the model runs channels-last under bf16 autocast.
+    them. The model runs channels-last, under bf16 autocast on CUDA and on CPUs with native bf16
+    (`config.precision` overrides).
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     seed_everything(config.seed)
     if config.threads:
         torch.set_num_threads(config.threads)
     device = pick_device(config.device)
+    cores = torch.get_num_threads()
+    tuner = ThreadTuner([cores // 2, cores]) if device.type == "cpu" and not config.threads and cores > 1 else None
     on_gpu = device.type == "cuda"
     if on_gpu:
         torch.backends.cudnn.benchmark = True
     config.class_names = list(train_set.class_names)
+    # channels-last and bf16 autocast: on a GPU as before; on a 2-core CPU channels-last is 1.2–1.7× faster and,
+    # where the CPU has native bf16, autocast 2× more (bench/train_speed.py, README "CPU speed")
+    channels_last, bf16 = True, use_bf16(config.precision, device)
     model = EmotionNet(build_model(config.architecture, len(config.class_names))).to(device)
-    if on_gpu:
-        model = model.to(memory_format=torch.channels_last)
+    model = model.to(memory_format=torch.channels_last)
+    print(f"training on {device}: channels-last, {'bf16 autocast' if bf16 else 'fp32'}")
     if config.init and not (resume and (run_dir / "last.pt").exists()):
         initial = torch.load(config.init, map_location=device, weights_only=False)["model"]
         own = model.state_dict()
@@ -292,32 +394,22 @@ def train(
             for group in optimizer.param_groups:
                 group["lr"] = config.learning_rate * factor
             index = order[batch_index * config.batch_size : (batch_index + 1) * config.batch_size]
-            batch = augment(images[index].to(device).float(), config.erasing_probability)
-            batch_targets = targets[index].to(device)
-            if config.mixup_alpha > 0:
-                lam = float(np.random.beta(config.mixup_alpha, config.mixup_alpha))
-                perm = torch.randperm(len(index), device=device)
-                batch = lam * batch + (1 - lam) * batch[perm]
-                batch_targets = lam * batch_targets + (1 - lam) * batch_targets[perm]
-            if on_gpu:
-                batch = batch.contiguous(memory_format=torch.channels_last)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=on_gpu):
-                logits = model(batch)
-                loss = soft_cross_entropy(logits.float(), batch_targets, weights, config.label_smoothing)
-                if teachers:
-                    t = config.distill_temperature
-                    with torch.no_grad():
-                        soft = sum(torch.softmax(teacher(batch).float() / t, 1) for teacher in teachers)
-                    distill = distillation_loss(logits, soft / len(teachers), t)
-                    loss = (1 - config.distill_weight) * loss + config.distill_weight * distill
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            if tuner:
+                threads = tuner.threads()
+                torch.set_num_threads(threads)
+                step_start = time.perf_counter()
+            loss = train_step(
+                model, optimizer, images[index], targets[index], weights, config, teachers, device, channels_last, bf16
+            )
+            if tuner:
+                tuner.record(threads, (time.perf_counter() - step_start) / len(index))  # the last batch is short
             step += 1
             total_loss += loss.detach() * len(index)
             seen += len(index)
             if batch_index % 50 == 0:
                 bar.set_postfix(loss=f"{total_loss.item() / seen:.3f}")
+        if tuner:
+            torch.set_num_threads(tuner.best)
         probabilities = predict_probabilities(model, val_set.images, device)
         accuracy = float((probabilities.argmax(1) == val_set.labels).mean())
         record = {
@@ -327,6 +419,9 @@ def train(
             "lr": optimizer.param_groups[0]["lr"],
             "seconds": trained_seconds + time.monotonic() - session_start,
         }
+        if tuner:
+            record["thread_steps"] = {str(count): used for count, used in tuner.used.items()}  # steps per count
+            tuner.used = dict.fromkeys(tuner.used, 0)
         history.append(record)
         improved = accuracy > best_accuracy
         if improved:
@@ -355,7 +450,8 @@ def train(
         (run_dir / "history.json").write_text(json.dumps(history, indent=1))
         print(
             f"epoch {epoch + 1}: loss {record['train_loss']:.4f}  val acc {accuracy:.4f}"
-            f"{'  (best)' if improved else ''}  [{record['seconds'] / 60:.1f} min]",
+            f"{'  (best)' if improved else ''}  [{record['seconds'] / 60:.1f} min]"
+            f"{'  threads ' + str(record['thread_steps']) if tuner else ''}",
             flush=True,
         )
         epoch += 1
@@ -368,4 +464,6 @@ def train(
             print(f"time budget of {config.max_minutes} min spent; run again with the same --out to resume")
             stopped_for_time = True
             break
+    if tuner:
+        torch.set_num_threads(cores)  # as it found them, for whatever runs next in this process
     return {"best_val_accuracy": best_accuracy, "epochs_run": len(history), "finished": not stopped_for_time}
