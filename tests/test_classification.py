@@ -50,3 +50,16 @@ def test_bundled_model_meets_contract():
     classifier = EmotionClassifier()
     assert classifier.labels == tuple(FER_LABELS)
     assert "version" in classifier.metadata
+
+
+def test_every_bundled_model_meets_the_contract_and_the_accurate_one_mirrors():
+    from emotiondesk.assets import EMOTION_MODELS
+
+    faces = np.random.default_rng(0).uniform(0, 255, (4, 1, 48, 48)).astype(np.float32)
+    for name in EMOTION_MODELS:
+        classifier = EmotionClassifier(name)
+        probabilities = classifier.classify(faces)
+        np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-4)
+        assert classifier.metadata["flip_tta"] == ("true" if name == "fer2013-accurate" else "false"), name
+    mirrored = EmotionClassifier("fer2013-accurate").classify(faces[..., ::-1].copy())
+    np.testing.assert_allclose(mirrored, EmotionClassifier("fer2013-accurate").classify(faces), atol=1e-5)

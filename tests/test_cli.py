@@ -91,7 +91,7 @@ def test_image_folder_and_still(tmp_path, still_three_faces, contract_model):
     assert len(rows) == 3 and {r["frame"] for r in rows} == {"0"}
 
 
-@pytest.mark.parametrize("name", ["fer2013", "ferplus"])
+@pytest.mark.parametrize("name", ["fer2013", "fer2013-accurate", "ferplus"])
 def test_bundled_models_by_name(tmp_path, still_three_faces, name):
     from emotiondesk.classification import EmotionClassifier
 

@@ -53,8 +53,14 @@ def write_card(run_dir: Path, model_path: Path, command: str, training_hardware:
         f"- **Training data**: {metadata.get('training_data', '')}; labels `{config['label_mode']}`; rows flagged "
         f"uncertain in `row_flags.csv` dropped. Validation: {metadata.get('validation_split', '')} "
         f"(model selection and early stopping on it; PrivateTest never used).",
-        f"- **Recipe**: AdamW lr {config['learning_rate']}, weight decay {config['weight_decay']}, one-cycle "
-        f"schedule, {config['epochs']} epochs planned / {len(history)} run (best epoch {state['epoch'] + 1}), "
+        f"- **Recipe**: {config.get('optimizer', 'adamw')} lr {config['learning_rate']}, weight decay "
+        f"{config['weight_decay']}, one-cycle schedule "
+        + (
+            f"fitted to {config['minutes']:g} min of training ({len(history)} epochs run"
+            if config.get("minutes")
+            else f"of {config['epochs']} epochs planned ({len(history)} run"
+        )
+        + f", best epoch {state['epoch'] + 1}), precision {config.get('precision', 'fp32')}, "
         f"batch {config['batch_size']}, label smoothing {config['label_smoothing']}, class weights ∝ "
         f"frequency^-{config['balance_power']}, augmentation: shift/scale/rotation ±12°, flip, gamma, "
         f"contrast, random erasing p={config['erasing_probability']}"
