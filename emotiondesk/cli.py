@@ -70,13 +70,11 @@ def command_analyze(args: argparse.Namespace) -> int:
     for output in (args.csv, args.annotated):
         check_writable(output)
     scheduled = None
-    if args.markers is not None:
-        from emotiondesk.markers import markers_path, read_markers_file
+    if args.markers is not None:  # check_outputs above refused a markers file that is this run's own output
+        from emotiondesk.markers import read_markers_file
 
         if args.csv is None:
             return fail(f"--markers {args.markers}: needs --csv (markers are written beside it)")
-        if args.markers.resolve() == markers_path(args.csv).resolve():
-            return fail(f"--markers {args.markers}: is where this run writes its markers; give another file")
         scheduled = read_markers_file(args.markers)
     info = SessionInfo(args.participant or "", args.session or "", args.notes or "")
     outcome = analyze(
@@ -96,9 +94,7 @@ def command_analyze(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(summary.text(), file=human)
         if args.csv:
-            print(f"CSV: {args.csv} ({summary.faces} rows), sidecar: {args.csv.with_suffix('.json')}", file=human)
-            from emotiondesk.markers import markers_path
-
+            print(f"CSV: {args.csv} ({summary.faces} rows), sidecar: {sidecar_path(args.csv)}", file=human)
             if markers_path(args.csv).exists():
                 print(f"markers: {markers_path(args.csv)}", file=human)
         if args.annotated:

@@ -60,9 +60,7 @@ class Pipeline:
         self.config = config or PipelineConfig()
         self.classifier = EmotionClassifier(self.config.model)
         self.detector = DetectorThread(self.config.detector, self.config.min_detection_confidence, self.config.video)
-        self.tracker = FaceTracker(
-            max_missing_s=self.config.max_missing_s, smoothing_window=self.config.smoothing_window
-        )
+        self.restart_tracking()
         self.details = None  # FaceDetailsThread when config.face_details
         self.detail_schedule = None
         if self.config.face_details:

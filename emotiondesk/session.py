@@ -38,10 +38,11 @@ def default_csv_name(info: SessionInfo, when: datetime | None = None) -> str:
 
 
 def unused_path(folder: Path, name: str) -> Path:
-    """`folder/name`, or `stem-2.csv`, `stem-3.csv`… when taken (two recordings in one second never collide)."""
+    """`folder/name`, or `stem-2.csv`, `stem-3.csv`… when the file or its `.json` sidecar is taken (two
+    recordings in one second never collide, and a recorder never finds a sidecar in its way)."""
     path = Path(folder) / name
     number = 2
-    while path.exists():
+    while path.exists() or path.with_suffix(".json").exists():
         path = Path(folder) / f"{Path(name).stem}-{number}{Path(name).suffix}"
         number += 1
     return path

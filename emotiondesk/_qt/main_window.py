@@ -38,6 +38,7 @@ from emotiondesk._qt.widgets import SourceBanner, VideoView
 from emotiondesk.assets import DEFAULT_EMOTION_MODEL, EMOTION_MODELS
 from emotiondesk.palette import DEFAULT_PALETTE, PALETTES
 from emotiondesk.pipeline import PipelineConfig
+from emotiondesk.session import unused_path
 from emotiondesk.sources import list_cameras
 from emotiondesk.types import FrameResult
 
@@ -50,14 +51,8 @@ def sessions_dir() -> Path:
     return Path(user_data_dir("emotiondesk", appauthor=False)) / "sessions"
 
 
-def timestamped_name(prefix: str = "session", folder: Path | None = None) -> str:
-    """`prefix-YYYYmmdd-HHMMSS.csv`, with `-2`, `-3`… when `folder` already holds that name."""
-    stem = f"{prefix}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-    name, counter = f"{stem}.csv", 1
-    while folder is not None and ((folder / name).exists() or (folder / name).with_suffix(".json").exists()):
-        counter += 1
-        name = f"{stem}-{counter}.csv"
-    return name
+def timestamped_name(prefix: str = "session") -> str:
+    return f"{prefix}-{datetime.now().strftime('%Y%m%d-%H%M%S')}.csv"
 
 
 class MainWindow(QMainWindow):
@@ -383,7 +378,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def export_csv_dialog(self) -> None:
-        self.session.export_dialog(sessions_dir() / timestamped_name("export", folder=sessions_dir()))
+        self.session.export_dialog(unused_path(sessions_dir(), timestamped_name("export")))
 
     def export_csv(self, target: Path) -> bool:
         """Copy the current/last recording (CSV + sidecar + markers) to `target`; a dialog on failure."""
