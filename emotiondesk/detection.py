@@ -35,24 +35,30 @@ def keep_mediapipe_offline() -> None:
         os.environ.pop(name, None)
 
 
+# fd 2 is one per process: the detector's and the landmarker's threads take turns redirecting it, or one
+# thread's restore could leave fd 2 on the other's closed temporary file.
+FD2_REDIRECT_LOCK = threading.RLock()
+
+
 @contextlib.contextmanager
 def native_stderr_captured() -> Iterator[list[str]]:
     """Send fd 2 to a temporary file while native code prints its banners; yields the captured lines."""
     captured: list[str] = []
-    try:
-        saved = os.dup(2)
-    except OSError:  # no fd 2 (e.g. a windowed app): nothing to hide
-        yield captured
-        return
-    with tempfile.TemporaryFile(mode="w+b") as sink:
-        os.dup2(sink.fileno(), 2)
+    with FD2_REDIRECT_LOCK:
         try:
+            saved = os.dup(2)
+        except OSError:  # no fd 2 (e.g. a windowed app): nothing to hide
             yield captured
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            captured.extend(sink.read().decode(errors="replace").splitlines())
+            return
+        with tempfile.TemporaryFile(mode="w+b") as sink:
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield captured
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+                sink.seek(0)
+                captured.extend(sink.read().decode(errors="replace").splitlines())
 
 
 class MediaPipeTask:
