@@ -132,19 +132,3 @@ def _run(
     finally:
         summary.seconds = time.perf_counter() - started
         bar.close()
-
-
-def check_writable(path: Path | None) -> None:
-    """Fail before any work if an output cannot be created."""
-    import os
-
-    if path is None:
-        return
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise RecordingError(f"{path}: is a folder, expected a file name")
-    probe = folder
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    if not os.access(probe, os.W_OK):
-        raise RecordingError(f"{path}: cannot write here (permission denied on {probe})")

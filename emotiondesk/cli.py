@@ -29,7 +29,7 @@ def fail(message: str) -> int:
 
 
 def command_analyze(args: argparse.Namespace) -> int:
-    from emotiondesk.analyze import analyze, check_writable
+    from emotiondesk.analyze import analyze
     from emotiondesk.pipeline import PipelineConfig
 
     if not 0.0 < args.min_confidence < 1.0:
@@ -67,8 +67,6 @@ def command_analyze(args: argparse.Namespace) -> int:
         from emotiondesk.lsl import lsl_sinks
 
         lsl_build = lsl_sinks(args.csv, args.session)  # fails here, before any work, when pylsl is missing
-    for output in (args.csv, args.annotated):
-        check_writable(output)
     scheduled = None
     if args.markers is not None:  # check_outputs above refused a markers file that is this run's own output
         from emotiondesk.markers import read_markers_file

@@ -41,7 +41,6 @@ class NativeOutputLog:
         self.echo = echo
         self.path = (folder or log_folder()) / LOG_NAME
         self.title = title or " ".join(sys.argv)
-        self.lines = 0
         self._saved_fd: int | None = None
         self._thread: threading.Thread | None = None
         self._previous_stderr = None
@@ -76,7 +75,6 @@ class NativeOutputLog:
         logging = True
         with os.fdopen(read_end, "rb", buffering=0) as pipe:
             while chunk := pipe.read(65536):  # always drain, or native writers would block on a full pipe
-                self.lines += chunk.count(b"\n")
                 try:
                     if logging:
                         self._log.write(chunk)

@@ -20,7 +20,8 @@ def same_file(a: Path, b: Path) -> bool:
 
 
 def check_outputs(inputs: Iterable[Path | str], outputs: Iterable[Path], overwrite: bool = False) -> None:
-    """Refuse an output that is an input, that is named twice, or (without `overwrite`) that exists already.
+    """Refuse an output that is an input, that is named twice, a folder, in a folder this user cannot write, or
+    (without `overwrite`) that exists already — all before any work starts.
 
     `outputs` lists every file a run writes (a CSV *and* its sidecar). Raises RecordingError naming the file.
     """
@@ -38,3 +39,8 @@ def check_outputs(inputs: Iterable[Path | str], outputs: Iterable[Path], overwri
             raise RecordingError(f"{output}: is a folder, expected a file name")
         if output.exists() and not overwrite:
             raise RecordingError(f"{output}: exists already; use --overwrite to replace it")
+        probe = output.parent if str(output.parent) else Path(".")
+        while not probe.exists() and probe != probe.parent:  # the nearest folder that exists: mkdir starts there
+            probe = probe.parent
+        if not os.access(probe, os.W_OK):
+            raise RecordingError(f"{output}: cannot write here (permission denied on {probe})")
