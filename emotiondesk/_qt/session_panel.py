@@ -34,6 +34,7 @@ from emotiondesk.errors import EmotionDeskError
 from emotiondesk.metadata import FaceNames, SessionInfo, default_csv_name, now_wall, unused_path
 from emotiondesk.sinks.csv_sink import sidecar_path
 from emotiondesk.sinks.markers import Marker, markers_path
+from emotiondesk.sinks.safety import Output, check_outputs
 from emotiondesk.types import FrameResult
 
 
@@ -266,6 +267,17 @@ class SessionController(QObject):
         """Copy the current/last recording (CSV + sidecar + markers) to `target`; a dialog on failure."""
         source = self.recording_path or self.last_recording
         if source is None:
+            return False
+        companions = [path_of(target) for path_of in (sidecar_path, markers_path)]
+        try:  # the one rule (sinks.safety): the file dialog confirmed replacing `target`; never the recording itself
+            inputs = [source, sidecar_path(source), markers_path(source)]
+            check_outputs(
+                inputs,
+                [Output(target, "csv"), Output(companions[0], "sidecar"), Output(companions[1], "markers")],
+                overwrite=True,
+            )
+        except EmotionDeskError as error:
+            QMessageBox.critical(self.window, "Export refused", f"{error}. The recording is still safe at {source}.")
             return False
         try:
             target.parent.mkdir(parents=True, exist_ok=True)

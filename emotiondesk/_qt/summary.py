@@ -25,6 +25,9 @@ from emotiondesk.analysis.recorded import load_recorded
 from emotiondesk.analysis.report import write_report
 from emotiondesk.errors import EmotionDeskError
 from emotiondesk.palette import DEFAULT_PALETTE, emotion_color
+from emotiondesk.sinks.csv_sink import sidecar_path
+from emotiondesk.sinks.markers import markers_path
+from emotiondesk.sinks.safety import Output, check_outputs
 
 SAVE_FORMATS = "PNG image (*.png);;SVG vector (*.svg);;PDF (*.pdf)"
 
@@ -92,6 +95,11 @@ class SessionSummaryDialog(QDialog):
         path = Path(path)
         if path.suffix.lower() not in (".png", ".svg", ".pdf"):
             path = path.with_suffix(".png")
+        session_files = [self.csv_path, sidecar_path(self.csv_path), markers_path(self.csv_path)]
+        try:  # the one rule (sinks.safety); the file dialog confirmed replacing `path`
+            check_outputs(session_files, [Output(path, "figure")], overwrite=True)
+        except EmotionDeskError:
+            return False
         try:
             self.figure.savefig(path, dpi=150, bbox_inches="tight")
         except (OSError, ValueError):
@@ -109,8 +117,14 @@ class SessionSummaryDialog(QDialog):
             QMessageBox.critical(self, "Save failed", f"{target}: cannot write the figure here")
 
     def write_report(self) -> Path | None:
+        """The report beside the CSV; an existing one is replaced only after the user confirms."""
+        out = self.csv_path.with_suffix(".html")
+        if out.exists():
+            answer = QMessageBox.question(self, "Replace report?", f"{out} exists already. Replace it?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return None
         try:
-            return write_report(self.csv_path, palette=self.palette_name)
+            return write_report(self.csv_path, out, palette=self.palette_name, overwrite=out.exists())
         except EmotionDeskError as error:
             QMessageBox.critical(self, "Report failed", str(error))
             return None

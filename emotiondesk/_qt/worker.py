@@ -13,8 +13,9 @@ from emotiondesk.errors import EmotionDeskError
 from emotiondesk.metadata import FaceNames, SessionInfo
 from emotiondesk.pipeline import Pipeline, PipelineConfig, RunSummary, config_for_source
 from emotiondesk.sinks.base import RunStatus
-from emotiondesk.sinks.csv_sink import CsvRecorder
+from emotiondesk.sinks.csv_sink import CsvRecorder, sidecar_path
 from emotiondesk.sinks.markers import Marker, MarkersSink, markers_path
+from emotiondesk.sinks.safety import Output, check_outputs
 from emotiondesk.sources import FrameSource, open_source
 
 SPEEDS = {"0.5×": 0.5, "1×": 1.0, "2×": 2.0, "As fast as possible": 0.0}
@@ -310,6 +311,8 @@ class PipelineWorker(QThread):
 
     def _open_recording(self, pipeline: Pipeline, source: FrameSource, path: Path, info, names) -> None:
         try:
+            outputs = [Output(path, "csv"), Output(sidecar_path(path), "sidecar")]
+            check_outputs([self.source_spec], outputs)  # the one rule (sinks.safety), before the file is made
             metadata = pipeline.session_metadata(source, self.source_spec)
             metadata["markers_csv"] = markers_path(path).name
             self.recorder = CsvRecorder(

@@ -10,6 +10,8 @@ from pathlib import Path
 from emotiondesk.analysis.recorded import RecordedSession, load_recorded, marker_windows
 from emotiondesk.errors import RecordingError
 from emotiondesk.palette import DEFAULT_PALETTE, emotion_color
+from emotiondesk.sinks.csv_sink import sidecar_path
+from emotiondesk.sinks.markers import markers_path
 
 
 def _png(figure) -> str:
@@ -108,15 +110,22 @@ def render_report(session: RecordedSession, window_s: float = 5.0, palette: str 
 
 
 def write_report(
-    csv_path: Path, out: Path | None = None, window_s: float = 5.0, palette: str = DEFAULT_PALETTE
+    csv_path: Path,
+    out: Path | None = None,
+    window_s: float = 5.0,
+    palette: str = DEFAULT_PALETTE,
+    overwrite: bool = False,
 ) -> Path:
-    """Write the HTML report (default: beside the CSV, `.html`); never over the CSV itself."""
+    """Write the HTML report (default: beside the CSV, `.html`). The output is checked first (`check_outputs`):
+    it must end in .html, be none of the session's files, and replace an existing file only with `overwrite`."""
+    from emotiondesk.sinks.safety import Output, check_outputs
+
     csv_path = Path(csv_path)
     if not csv_path.is_file():
         raise RecordingError(f"{csv_path}: no such file")
     out = Path(out) if out is not None else csv_path.with_suffix(".html")
-    if out.resolve() == csv_path.resolve() or out.suffix.lower() in (".csv", ".json"):
-        raise RecordingError(f"{out}: refusing to write the report over a session file; give an .html name")
+    inputs = [csv_path, sidecar_path(csv_path), markers_path(csv_path)]
+    check_outputs(inputs, [Output(out, "report")], overwrite=overwrite)
     session = load_recorded(csv_path)
     text = render_report(session, window_s, palette)
     try:

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from emotiondesk.cli.exits import EXIT_INTERRUPTED, fail
+from emotiondesk.cli.exits import EXIT_INTERRUPTED, UsageError
 from emotiondesk.pipeline import PipelineConfig
 from emotiondesk.runs.batch import run_batch
 
@@ -24,15 +24,16 @@ def batch_annotated(value) -> str | None:
 def command_batch(args: argparse.Namespace, config: PipelineConfig) -> int:
     """Run the batch, print its summary and one error line per failed input; exit 0, 2 (failures) or 130."""
     if args.out is None:
-        return fail("several inputs need --out DIR (one CSV + sidecar per input, and DIR/index.csv)")
+        raise UsageError("several inputs need --out DIR (one CSV + sidecar per input, and DIR/index.csv)")
     if args.csv is not None:
-        return fail(f"--csv {args.csv}: a batch writes DIR/<name>.csv per input; leave --csv out")
+        raise UsageError(f"--csv {args.csv}: a batch writes DIR/<name>.csv per input; leave --csv out")
     if args.jobs is not None and args.jobs < 1:
-        return fail(f"--jobs {args.jobs}: must be at least 1")
+        raise UsageError(f"--jobs {args.jobs}: must be at least 1")
     try:
         annotated = batch_annotated(args.annotated)
     except ValueError:
-        return fail(f"--annotated {args.annotated}: in a batch give no value, mp4 or avi (videos go to {args.out})")
+        message = f"--annotated {args.annotated}: in a batch give no value, mp4 or avi (videos go to {args.out})"
+        raise UsageError(message) from None
     report = run_batch(args.input, args.out, config, args.jobs, annotated, args.max_frames, progress=not args.quiet)
     if not args.quiet:
         print(report.text(), file=sys.stderr if args.json else sys.stdout)  # --json: stdout is one JSON document

@@ -9,7 +9,7 @@ from emotiondesk import __version__
 from emotiondesk.assets import DEFAULT_EMOTION_MODEL, EMOTION_MODELS
 from emotiondesk.cli.analyze import command_analyze
 from emotiondesk.cli.cameras import command_cameras
-from emotiondesk.cli.exits import EXIT_INTERRUPTED, fail
+from emotiondesk.cli.exits import fail, failure_document
 from emotiondesk.cli.report import command_report
 from emotiondesk.errors import EmotionDeskError
 from emotiondesk.palette import DEFAULT_PALETTE, PALETTES
@@ -110,21 +110,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--window", type=float, default=5.0, help="seconds after each marker averaged in the per-marker table"
     )
     report_parser.add_argument("--palette", choices=sorted(PALETTES), default=DEFAULT_PALETTE, help="emotion colours")
+    report_parser.add_argument("--overwrite", action="store_true", help="replace a report that exists already")
     report_parser.set_defaults(func=command_report)
 
-    cameras_parser = sub.add_parser("cameras", help="list cameras that deliver frames")
+    cameras_parser = sub.add_parser(
+        "cameras", help="list cameras that deliver frames (exit 1, with a message on stderr, when there is none)"
+    )
     cameras_parser.set_defaults(func=command_cameras)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     from emotiondesk.runs.native_log import NativeOutputLog
+    from emotiondesk.runs.stops import exit_code_of
 
     args = build_parser().parse_args(argv)
     with NativeOutputLog(echo=args.verbose):
         try:
             return args.func(args)
         except EmotionDeskError as error:
-            return fail(str(error))
-        except KeyboardInterrupt:
-            return EXIT_INTERRUPTED
+            code = fail(str(error))
+            if getattr(args, "json", False) and not getattr(args, "json_printed", False):
+                print(failure_document(str(error), code))  # --json: stdout holds one document, failures too
+            return code
+        except KeyboardInterrupt as stop:
+            code = exit_code_of(stop)
+            if getattr(args, "json", False) and not getattr(args, "json_printed", False):
+                print(failure_document("interrupted before the run started", code, "interrupted"))
+            return code

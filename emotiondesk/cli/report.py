@@ -12,6 +12,6 @@ def command_report(args: argparse.Namespace) -> int:
 
     if args.window <= 0:
         return fail(f"--window {args.window}: must be more than 0 seconds")
-    out = write_report(args.session_csv, args.out, args.window, args.palette)
+    out = write_report(args.session_csv, args.out, args.window, args.palette, overwrite=args.overwrite)
     print(f"report: {out}")
     return 0

@@ -14,6 +14,7 @@ from emotiondesk.pipeline import Pipeline, PipelineConfig, RunSummary, config_fo
 from emotiondesk.sinks.csv_sink import CsvRecorder
 from emotiondesk.metadata import SessionInfo
 from emotiondesk.sinks.base import RunStatus, Sink
+from emotiondesk.sinks.safety import check_outputs, run_outputs
 from emotiondesk.sinks.video import AnnotatedVideoSink
 from emotiondesk.sources import FrameSource, open_source
 from emotiondesk.types import FrameResult
@@ -24,13 +25,23 @@ class AnalyzeOutcome:
     summary: RunSummary
     interrupted: bool = False
     error: EmotionDeskError | None = None
-    frames_in_source: int | None = None
+    frames_in_source: int | None = None  # the source's length (None: a camera or unknown), never the --max-frames cut
+    max_frames: int | None = None  # the --max-frames asked for (None: the whole source)
+    stop: KeyboardInterrupt | None = None  # what interrupted the run (a StopSignal names the signal)
 
     def status(self) -> RunStatus:
         """How the run ended, for the sinks' records."""
         state = "error" if self.error else "interrupted" if self.interrupted else "finished"
         error = str(self.error) if self.error else None
-        return RunStatus(state, self.summary.frames, self.frames_in_source, error, self.summary.as_dict())
+        summary = self.summary.as_dict()
+        return RunStatus(state, self.summary.frames, self.frames_in_source, error, summary, self.max_frames)
+
+    @property
+    def exit_code(self) -> int:
+        """128 + the number of the signal that stopped the run (130 for Ctrl+C); 0 when not interrupted."""
+        from emotiondesk.runs.stops import exit_code_of
+
+        return exit_code_of(self.stop) if self.interrupted else 0
 
 
 def analyze(
@@ -50,12 +61,15 @@ def analyze(
     `info` (participant, session, notes) goes into the CSV's columns and sidecar.
 
     Errors while opening raise; errors mid-run end the run cleanly, keep everything written so far, and are
-    returned in `AnalyzeOutcome.error`; every sink is closed with the run's true status."""
+    returned in `AnalyzeOutcome.error`; every sink is closed with the run's true status. Every output is checked
+    (`check_outputs`) before the source is opened. A Ctrl+C, or SIGTERM/SIGHUP inside `runs.stops.stop_on_signals`,
+    ends the run as interrupted."""
+    check_outputs([source_spec], run_outputs(csv_path, annotated_path), overwrite=overwrite)
     source = open_source(source_spec)
     config = config_for_source(config, source.kind, source.frame_count)
     sinks: list[Sink] = []
     summary = RunSummary()
-    outcome = AnalyzeOutcome(summary, frames_in_source=source.frame_count)
+    outcome = AnalyzeOutcome(summary, frames_in_source=source.frame_count, max_frames=max_frames)
     try:
         with Pipeline(config) as pipeline:
             if csv_path is not None:
@@ -75,8 +89,8 @@ def analyze(
             if extra_sinks is not None:
                 sinks.extend(extra_sinks(pipeline, source))
             _run(source, pipeline, sinks, progress, max_frames, on_result, outcome)
-    except KeyboardInterrupt:
-        outcome.interrupted = True
+    except KeyboardInterrupt as stop:
+        outcome.interrupted, outcome.stop = True, stop
     finally:
         source.close()
         status = outcome.status()
@@ -122,10 +136,9 @@ def _run(
             bar.update(1)
             bar.set_postfix(faces=len(result.faces), refresh=False)
             if max_frames is not None and summary.frames >= max_frames:
-                outcome.frames_in_source = min(outcome.frames_in_source or max_frames, max_frames)
                 break
-    except KeyboardInterrupt:
-        outcome.interrupted = True
+    except KeyboardInterrupt as stop:
+        outcome.interrupted, outcome.stop = True, stop
     except EmotionDeskError as error:
         outcome.error = error
     except (OSError, RuntimeError, ValueError) as error:  # a misbehaving source or codec: end cleanly

@@ -109,7 +109,7 @@ class BatchReport:
         fps = self.frames / self.seconds if self.seconds > 0 else 0.0
         return (
             f"{len(self.rows)} inputs: {states}; {self.frames} frames analysed in {self.seconds:.1f} s "
-            f"({fps:.1f} frames/s, {self.jobs} jobs); index: {self.index_path}"
+            f"({fps:.1f} frames/s, {self.jobs} job{'s' if self.jobs != 1 else ''}); index: {self.index_path}"
         )
 
     def as_dict(self) -> dict:
@@ -257,7 +257,7 @@ def is_complete(
             "smoothing": sidecar["smoothing"]["window_frames"],
         }
         length = sidecar["source"]["frames"]  # the input's length; `frames_in_source` is less only when cut
-        cut = sidecar["frames_in_source"] if sidecar["frames_in_source"] != length else None
+        cut = sidecar["max_frames"] if (sidecar["max_frames"] or 1e18) < (length or 1e18) else None  # --max-frames
     except (KeyError, TypeError):
         return False
     wanted_cut = max_frames if max_frames is not None and (length is None or max_frames < length) else None

@@ -22,9 +22,10 @@ class RunStatus:
 
     state: str = "running"  # one of RUN_STATES
     frames_done: int = 0
-    frames_in_source: int | None = None  # None for cameras and unknown lengths
+    frames_in_source: int | None = None  # the source's length; None for cameras and unknown lengths
     error: str | None = None
     summary: dict = field(default_factory=dict)
+    max_frames: int | None = None  # the run was asked to stop after this many frames (--max-frames)
 
     def as_dict(self) -> dict:
         return {
@@ -34,6 +35,7 @@ class RunStatus:
             "error": self.error,
             "frames_done": self.frames_done,
             "frames_in_source": self.frames_in_source,
+            "max_frames": self.max_frames,
         }
 
 

@@ -11,13 +11,27 @@ from emotiondesk.assets import emotion_model_path
 from emotiondesk.errors import ModelError
 
 CROP_SIZE = 48
+PROBE_TOLERANCE = 1e-3  # each probe row must lie in [0, 1] and sum to 1 within this
+
+
+def probe_batch() -> np.ndarray:
+    """Four fixed crops the contract probe runs: black, white, mid-gray and a ramp (raw 0–255, [4,1,48,48])."""
+    ramp = np.tile(np.linspace(0, 255, CROP_SIZE, dtype=np.float32), (CROP_SIZE, 1))
+    crops = [
+        np.zeros((CROP_SIZE, CROP_SIZE)),
+        np.full((CROP_SIZE, CROP_SIZE), 255.0),
+        np.full((CROP_SIZE, CROP_SIZE), 128.0),
+        ramp,
+    ]
+    return np.stack(crops).astype(np.float32)[:, None]
 
 
 class EmotionClassifier:
     """Loads an ONNX model that meets the contract and classifies [N,1,48,48] raw 0–255 gray crops.
 
     Contract: one float32 input [N,1,48,48] (N dynamic), one output [N,C] of probabilities, and
-    metadata `labels` = JSON list of the C class names in output order.
+    metadata `labels` = JSON list of the C class names in output order. At load the model runs once on a probe
+    batch (`_probe`): a model whose outputs are not probabilities is refused with a ModelError naming the file.
     """
 
     def __init__(self, model: str | Path | None = None, threads: int = 1) -> None:
@@ -36,6 +50,7 @@ class EmotionClassifier:
         self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
         self.labels = self._check_contract()
         self.input_name = self.session.get_inputs()[0].name
+        self._probe()
         self.calls = 0
 
     def _check_contract(self) -> tuple[str, ...]:
@@ -57,6 +72,30 @@ class EmotionClassifier:
         if len(out_shape) != 2 or (isinstance(out_shape[1], int) and out_shape[1] != len(labels)):
             raise ModelError(f"{self.path}: output {out_shape} does not match {len(labels)} labels")
         return tuple(labels)
+
+    def _probe(self) -> None:
+        """Run the model once on `probe_batch()`: every output row must be probabilities (finite, each in [0, 1],
+        summing to 1 within PROBE_TOLERANCE) — a model without its softmax (raw scores) is refused here."""
+        crops = probe_batch()
+        try:
+            (out,) = self.session.run(None, {self.input_name: crops})
+        except Exception as error:
+            raise ModelError(f"{self.path}: fails on a probe batch ({str(error).strip()[:200]})") from None
+        out = np.asarray(out, dtype=np.float64)
+        if out.shape != (len(crops), len(self.labels)):
+            raise ModelError(f"{self.path}: returned shape {out.shape} for a probe batch of {len(crops)} faces")
+        sums = out.sum(axis=1)
+        if (
+            not np.isfinite(out).all()
+            or out.min() < -PROBE_TOLERANCE
+            or out.max() > 1 + PROBE_TOLERANCE
+            or np.abs(sums - 1).max() > PROBE_TOLERANCE
+        ):
+            raise ModelError(
+                f"{self.path}: outputs are not probabilities (on a probe batch: values {out.min():.3g} to "
+                f"{out.max():.3g}, rows summing to {sums.min():.3g}–{sums.max():.3g}; the contract needs each row "
+                "in [0, 1] summing to 1 — add a softmax at the end of the model)"
+            )
 
     @property
     def name(self) -> str:

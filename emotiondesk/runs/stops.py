@@ -1,0 +1,60 @@
+"""SIGTERM and SIGHUP end a run like Ctrl+C: the run stops, every output is closed and says `interrupted`.
+
+`kill`, `timeout`, SLURM and systemd send SIGTERM; a closed terminal sends SIGHUP. Python's default for both is to
+die at once (no sidecar update, an annotated .mp4 without its index). Inside `stop_on_signals()` each of them (and
+SIGINT) raises `StopSignal` — a KeyboardInterrupt, so every `except KeyboardInterrupt` that closes outputs handles it
+— and further signals wait until the outputs are closed. The exit code is 128 + the signal's number.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+
+STOP_SIGNALS = tuple(s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
+
+
+class StopSignal(KeyboardInterrupt):
+    """A stop asked for by a signal; `signum` is its number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+def exit_code_of(stop: KeyboardInterrupt | None) -> int:
+    """128 + the signal's number (130 for a plain KeyboardInterrupt, i.e. SIGINT)."""
+    return stop.exit_code if isinstance(stop, StopSignal) else 128 + signal.SIGINT
+
+
+@contextlib.contextmanager
+def stop_on_signals(signals: tuple[int, ...] = STOP_SIGNALS) -> Iterator[list[int]]:
+    """While inside, the first of `signals` raises StopSignal in the main thread; later ones are only recorded
+    (the yielded list holds every number received), so closing the outputs is not cut short. Outside the main
+    thread (where Python cannot install handlers) this does nothing."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def handler(signum, _frame) -> None:
+        received.append(signum)
+        if len(received) == 1:
+            raise StopSignal(signum)
+
+    previous = {}
+    for number in signals:
+        if signal.getsignal(number) == signal.SIG_IGN:
+            continue  # ignored on purpose (`nohup` for SIGHUP, a background job for SIGINT): keep it so
+        previous[number] = signal.signal(number, handler)
+    try:
+        yield received
+    finally:
+        for number, old in previous.items():
+            signal.signal(number, old)
