@@ -7,12 +7,13 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 
 import cv2
 import numpy as np
 
 from emotiondesk import __version__
-from emotiondesk.sources import FrameSource, to_bgr
+from emotiondesk.sources import FrameSource, file_identity, to_bgr
 from emotiondesk.stages.classification import EmotionClassifier
 from emotiondesk.stages.crops import DEFAULT_GEOMETRY, CropGeometry, face_crops
 from emotiondesk.stages.detection import DetectorThread
@@ -127,7 +128,16 @@ class Pipeline:
         frame, image = in_flight.frame, in_flight.image
         if image is None:
             return FrameResult(
-                frame.index, frame.time_s, 0, 0, [], self.labels, {"total": 0.0}, frame.wall_time, frame.captured
+                frame.index,
+                frame.time_s,
+                0,
+                0,
+                [],
+                self.labels,
+                {"total": 0.0},
+                frame.wall_time,
+                frame.captured,
+                frame.source_file,
             )
         faces, detect_ms = self.detector.collect()
         details_ms = None
@@ -161,7 +171,16 @@ class Pipeline:
         timings["total"] = sum(timings.values())
         height, width = image.shape[:2]
         return FrameResult(
-            frame.index, frame.time_s, width, height, faces, self.labels, timings, frame.wall_time, frame.captured
+            frame.index,
+            frame.time_s,
+            width,
+            height,
+            faces,
+            self.labels,
+            timings,
+            frame.wall_time,
+            frame.captured,
+            frame.source_file,
         )
 
     def describe(self) -> dict:
@@ -202,7 +221,8 @@ class Pipeline:
     def session_metadata(self, source: FrameSource, spec: str) -> dict:
         """What a CSV sidecar records: where the frames came from and how they were analysed."""
         origin = {"spec": str(spec), "kind": source.kind, "name": source.name, "fps": source.fps}
-        return {"source": {**origin, "frames": source.frame_count}, **self.describe()}
+        identity = file_identity(Path(str(spec))) if source.kind != "camera" else {}
+        return {"source": {**origin, "frames": source.frame_count, **identity}, **self.describe()}
 
     def restart_tracking(self) -> None:
         """Forget every track and number faces from 1 again (a file played again from its start)."""

@@ -65,6 +65,7 @@ class Frame:
     image: np.ndarray  # BGR uint8 [H,W,3]
     wall_time: datetime | None = None  # when it was captured (camera) or read (file), timezone-aware
     captured: float = field(default_factory=time.monotonic)  # time.monotonic() when the source delivered it
+    source_file: str = ""  # an image folder's image: its path inside the folder ('' for videos and cameras)
 
 
 @dataclass
@@ -80,6 +81,7 @@ class FrameResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
     wall_time: datetime | None = None  # the frame's wall-clock time (see `Frame.wall_time`)
     captured: float | None = None  # time.monotonic() when the frame was read (Frame.captured)
+    source_file: str = ""  # the image this frame is, inside an image folder (Frame.source_file)
 
     def label_of(self, probabilities: np.ndarray | None) -> str:
         return self.labels[int(np.argmax(probabilities))] if probabilities is not None else ""

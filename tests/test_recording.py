@@ -47,6 +47,8 @@ def test_columns_in_contract_order():
         "participant",
         "session",
         "face_name",
+        "face_found",
+        "source_file",
     ]
 
 
@@ -119,7 +121,11 @@ def test_csv_round_trips_any_face_counts(tmp_path_factory, counts, seed):
     with CsvRecorder(path, LABELS) as recorder:
         for index, count in enumerate(counts):
             recorder.write(result_with(count, index, seed + index))
-    rows = list(csv.DictReader(path.open()))
+    every = list(csv.DictReader(path.open()))
+    assert len(every) == sum(max(count, 1) for count in counts)  # a frame without a face: one row of its own
+    empty = [row for row in every if row["face_found"] == "0"]
+    assert len(empty) == counts.count(0) and all(row["face_id"] == row["label"] == "" for row in empty)
+    rows = [row for row in every if row["face_found"] == "1"]
     assert len(rows) == sum(counts)
     for row in rows:
         probabilities = [float(row[f"p_{label}"]) for label in LABELS]

@@ -216,12 +216,13 @@ class MainWindow(QMainWindow):
             self.settings.setValue("camera", int(self.source_spec))
         worker.start()
 
-    def stop_worker(self, timeout_ms: int = 1000) -> bool:
-        """Ask the worker to stop and join it; a recording in progress is finished and kept."""
+    def stop_worker(self, timeout_ms: int = 1000, interrupted: bool = False) -> bool:
+        """Ask the worker to stop and join it; a recording in progress is finished (`interrupted`: marked so) and
+        kept."""
         worker, self.worker = self.worker, None
         if worker is None:
             return True
-        worker.request_stop()
+        worker.request_stop(interrupted)
         joined = worker.wait(timeout_ms)
         if not joined:  # keep it referenced until it ends: a QThread destroyed while running aborts
             self._retired_workers.append(worker)

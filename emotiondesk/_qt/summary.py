@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from emotiondesk.analysis.figures import summary_figure
 from emotiondesk.analysis.recorded import load_recorded
-from emotiondesk.analysis.report import write_report
+from emotiondesk.analysis.report import presence_text, write_report
 from emotiondesk.errors import EmotionDeskError
 from emotiondesk.palette import DEFAULT_PALETTE, emotion_color
 from emotiondesk.sinks.csv_sink import sidecar_path
@@ -50,10 +50,11 @@ class SessionSummaryDialog(QDialog):
         duration = (rows[-1]["time_s"] - rows[0]["time_s"]) if rows else 0.0
         info = self.session.info
         who = " · ".join(p for p in (info.participant, info.session) if p)
+        span = "" if self.session.stills else f" over {duration:.1f} s"
         layout.addWidget(
             QLabel(
-                f"{who + ' — ' if who else ''}{len(rows)} detections of {len(self.summary)} faces over {duration:.1f} s,"  # noqa: E501
-                f" {len(self.session.markers)} markers — {self.csv_path}"
+                f"{who + ' — ' if who else ''}{len(rows)} detections of {len(self.summary)} faces{span}; analysed: "
+                f"{presence_text(self.session)}; {len(self.session.markers)} markers — {self.csv_path}"
             )
         )
         layout.addWidget(self._table())
@@ -78,7 +79,8 @@ class SessionSummaryDialog(QDialog):
         table.setHorizontalHeaderLabels(["face", "time present (s)", *self.labels])
         for row, (face_id, shares) in enumerate(self.summary.items()):
             table.setItem(row, 0, QTableWidgetItem(self.session.face_title(face_id)))
-            table.setItem(row, 1, QTableWidgetItem(f"{shares['seconds']:.1f}"))
+            seconds = "—" if shares["seconds"] is None else f"{shares['seconds']:.1f}"  # stills: no time present
+            table.setItem(row, 1, QTableWidgetItem(seconds))
             for column, label in enumerate(self.labels, start=2):
                 item = QTableWidgetItem(f"{shares[label]:.0%}")
                 if shares[label] > 0:

@@ -78,6 +78,7 @@ class PipelineWorker(QThread):
         self._whole_file_speed: float | None = None  # the speed to return to after a whole-file analysis
         self.paused = False
         self.ended = False
+        self.interrupted = False  # stopped by a signal (request_stop(interrupted=True))
         self.frames_processed = 0
         self.frames_displayed = 0
         self.source_kind = ""
@@ -87,7 +88,9 @@ class PipelineWorker(QThread):
         self.labels: tuple[str, ...] = ()
 
     # --- called from the UI thread -------------------------------------------------------------
-    def request_stop(self) -> None:
+    def request_stop(self, interrupted: bool = False) -> None:
+        """End the worker; `interrupted` (a SIGTERM/SIGHUP close) marks a recording in progress `interrupted`."""
+        self.interrupted = self.interrupted or interrupted
         self._stop.set()
 
     def frame_taken(self) -> None:
@@ -340,6 +343,8 @@ class PipelineWorker(QThread):
                 if whole_file or self._whole_file_speed is not None:
                     state = "finished" if whole_file else "interrupted"
                     recorder.close(RunStatus(state, frames, self.frame_count, None, summary))
+                elif self.interrupted:  # the window was closed by SIGTERM/SIGHUP while recording
+                    recorder.close(RunStatus("interrupted", frames, None, None, summary))
                 else:
                     recorder.close(RunStatus("finished", frames, None, None, summary))
             except EmotionDeskError as error:

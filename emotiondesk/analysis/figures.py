@@ -91,6 +91,9 @@ def summary_figure(session: RecordedSession, palette: str = DEFAULT_PALETTE, fig
 
     figure = figure or Figure(figsize=(10, 6), layout="constrained")
     figure.clear()
+    if session.stills:  # unrelated images: no time axis, the distribution alone
+        draw_distribution(figure.subplots(), session, palette)
+        return figure
     faces = max(len(session.summary), 1)
     top, bottom = figure.subplots(2, 1, height_ratios=[1 + faces * 0.3, 1 + faces * 0.3])
     draw_distribution(top, session, palette)

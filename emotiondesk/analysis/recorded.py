@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,13 +12,17 @@ import numpy as np
 
 from emotiondesk.errors import RecordingError
 from emotiondesk.metadata import FaceNames, SessionInfo
-from emotiondesk.sinks.csv_sink import frame_interval, load_session, session_summary, sidecar_path
+from emotiondesk.sinks.csv_sink import frame_interval, read_session, session_summary, sidecar_path
 from emotiondesk.sinks.markers import Marker, load_markers, markers_path
 
 
 @dataclass
 class RecordedSession:
-    """A recording read back: its rows, sidecar, session info, face names, markers and per-face summary."""
+    """A recording read back: its rows, sidecar, session info, face names, markers and per-face summary.
+
+    `rows` are face rows (emotion figures use them); `frames` every analysed frame, with a face or not (presence).
+    For an image folder (`stills`) each face of each image is its own item — numbered in `rows` and `summary`,
+    titled `image.png #1` — with no time present and nothing joined across images."""
 
     csv_path: Path
     labels: tuple[str, ...]
@@ -27,27 +33,88 @@ class RecordedSession:
     markers: list[Marker] = field(default_factory=list)
     interval_s: float = 0.0
     summary: dict[int, dict[str, float]] = field(default_factory=dict)
+    frames: dict[int, dict] = field(default_factory=dict)  # frame → {time_s, frame, faces, source_file}
+    stills: bool = False
+    titles: dict[int, str] = field(default_factory=dict)  # item → `image.png #1` (stills)
 
     def face_title(self, face_id: int) -> str:
-        """`P01 (#1)` for a named face, `#1` otherwise."""
+        """`P01 (#1)` for a named face, `#1` otherwise; `image.png #1` for a face of an image folder."""
+        if face_id in self.titles:
+            return self.titles[face_id]
         name = self.names.name(face_id)
         canonical = self.names.canonical(face_id)
         return f"{name} (#{canonical})" if name else f"#{canonical}"
+
+    @property
+    def frames_analysed(self) -> int | None:
+        """Frames the run analysed (None for old CSVs that only hold faces' rows and no sidecar count)."""
+        if self.frames:
+            return len(self.frames)
+        return self.sidecar.get("frames")
+
+    @property
+    def frames_with_face(self) -> int:
+        return len({row["frame"] for row in self.rows})
+
+    def images_without_face(self) -> list[str]:
+        """Stills: the images where no face was found, in order."""
+        return [f["source_file"] or str(f["frame"]) for f in self.frames.values() if not f["faces"]]
+
+    def status_text(self) -> str:
+        """How the recording ended, truthfully — also when its process was killed before it could say so."""
+        state = self.sidecar.get("status", "unknown")
+        frames = self.frames_analysed
+        counts = f"{frames if frames is not None else '?'} frames, {len(self.rows)} face rows"
+        if state != "running":
+            return f"{state} ({counts})"
+        writer = self.sidecar.get("writer") or {}
+        if writer.get("host") == socket.gethostname() and writer.get("pid"):
+            if not _alive(int(writer["pid"])):
+                return f"stopped while running — the process was killed or crashed; {counts}"
+            return f"still recording; {counts} so far"
+        return f"never closed (still running elsewhere, or the process was killed); {counts}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, not ours
+        return True
+    return True
+
+
+def _is_stills(sidecar: dict, frames: dict[int, dict], rows: list[dict]) -> bool:
+    source = sidecar.get("source") or {}
+    if source.get("kind"):
+        return source["kind"] == "images" and (source.get("frames") or 0) > 1
+    files = {f["source_file"] for f in frames.values()} | {r["source_file"] for r in rows}
+    return len(files - {""}) > 1
 
 
 def load_recorded(csv_path: Path) -> RecordedSession:
     """Read a session CSV with its sidecar and markers CSV when they exist; the sidecar's final names win."""
     csv_path = Path(csv_path)
-    labels, rows = load_session(csv_path)
+    data = read_session(csv_path)
+    labels, rows = data.labels, data.rows
     sidecar: dict = {}
     if sidecar_path(csv_path).exists():
         try:
             sidecar = json.loads(sidecar_path(csv_path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
             raise RecordingError(f"{sidecar_path(csv_path)}: cannot read sidecar ({error})") from None
-    names = FaceNames.from_dict(sidecar)
+    stills = _is_stills(sidecar, data.frames, rows)
+    names = FaceNames() if stills else FaceNames.from_dict(sidecar)
+    titles: dict[int, str] = {}
+    if stills:  # each face of each image is its own item: nothing is joined across images
+        items: dict[tuple[int, int], int] = {}
+        for row in rows:
+            item = items.setdefault((row["frame"], row["face_id"]), len(items) + 1)
+            titles[item] = f"{row['source_file'] or 'image ' + str(row['frame'])} #{row['face_id']}"
+            row["face_id"] = item
     for row in rows:  # names typed while recording, for CSVs whose sidecar lacks them
-        if row["face_name"] and not names.name(row["face_id"]):
+        if not stills and row["face_name"] and not names.name(row["face_id"]):
             names.rename(row["face_id"], row["face_name"])
     fps = (sidecar.get("source") or {}).get("fps") if (sidecar.get("source") or {}).get("kind") == "video" else None
     interval = frame_interval(rows, fps)
@@ -60,8 +127,11 @@ def load_recorded(csv_path: Path) -> RecordedSession:
         names,
         load_markers(markers_path(csv_path)),
         interval,
+        frames=data.frames,
+        stills=stills,
+        titles=titles,
     )
-    session.summary = session_summary(labels, rows, names, interval)
+    session.summary = session_summary(labels, rows, names, interval, stills=stills)
     return session
 
 

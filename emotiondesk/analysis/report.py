@@ -55,8 +55,9 @@ def render_report(session: RecordedSession, window_s: float = 5.0, palette: str 
         ("Notes", session.info.notes),
         ("Recording", str(session.csv_path.name)),
         ("Started / ended", f"{side.get('started_at', '')} – {side.get('ended_at', '')}"),
-        ("Status", f"{side.get('status', 'unknown')} ({side.get('frames', '?')} frames, {len(session.rows)} rows)"),
-        ("Source", f"{source.get('name', '')} ({source.get('kind', '')})"),
+        ("Status", session.status_text()),
+        ("Frames analysed", presence_text(session)),
+        ("Source", source_text(source)),
         ("Model", f"{model.get('name', '')} {model.get('version', '')} — {', '.join(session.labels)}"),
         ("Faces", ", ".join(session.face_title(f) for f in session.summary)),
         ("Markers", str(len(session.markers))),
@@ -73,14 +74,29 @@ def render_report(session: RecordedSession, window_s: float = 5.0, palette: str 
     ]
     for face_id, shares in session.summary.items():
         cells = "".join(_cell(shares[label], label, palette) for label in session.labels)
+        seconds = "—" if shares["seconds"] is None else f"{shares['seconds']:.1f}"
         parts.append(
-            f"<tr><td>{esc(session.face_title(face_id))}</td><td>{shares['seconds']:.1f}</td>"
+            f"<tr><td>{esc(session.face_title(face_id))}</td><td>{seconds}</td>"
             f"<td>{int(shares['frames'])}</td>{cells}</tr>"
         )
+    if session.stills:  # each image is its own item: those without a face are listed too
+        for image in session.images_without_face():
+            parts.append(
+                f"<tr><td>{esc(image)} — no face found</td><td>—</td><td>0</td>"
+                f"<td colspan='{len(session.labels)}'></td></tr>"
+            )
+    timeline_part = (
+        "<h2>Timeline</h2><p class='note'>An image folder: unrelated stills, so no timeline and no time present "
+        "(each face of each image is its own row above).</p>"
+        if session.stills
+        else f"<h2>Timeline</h2><p><img alt='Timeline with markers' src='{_png(timeline)}'></p>"
+    )
     parts += [
         "</table>",
+        "<p class='note'>Emotion shares count only frames where a face was found; frames without a face count "
+        "for presence only.</p>",
         f"<p><img alt='Emotion distribution per face' src='{_png(distribution)}'></p>",
-        f"<h2>Timeline</h2><p><img alt='Timeline with markers' src='{_png(timeline)}'></p>",
+        timeline_part,
         f"<h2>Per-marker windows</h2><p class='note'>Mean probabilities in the {window_s:g} s after each marker.</p>",
     ]
     windows = marker_windows(session, window_s)
@@ -107,6 +123,26 @@ def render_report(session: RecordedSession, window_s: float = 5.0, palette: str 
         "A facial expression is not a felt emotion.</p></body></html>"
     )
     return "\n".join(parts)
+
+
+def presence_text(session: RecordedSession) -> str:
+    """`120 (a face in 100, none in 20)`; '?' parts for old CSVs that only hold faces' rows."""
+    analysed = session.frames_analysed
+    with_face = session.frames_with_face
+    if analysed is None:
+        return f"? (a face in {with_face})"
+    unit = "images" if session.stills else "frames"
+    return f"{analysed} {unit} (a face in {with_face}, none in {max(analysed - with_face, 0)})"
+
+
+def source_text(source: dict) -> str:
+    """The source as recorded: its name and kind, and where the sidecar has them, its absolute path and hash."""
+    text = f"{source.get('name', '')} ({source.get('kind', '')})"
+    if source.get("path"):
+        text += f" — {source['path']}"
+    if source.get("sha256"):
+        text += f", sha256 {source['sha256'][:16]}…"
+    return text
 
 
 def write_report(

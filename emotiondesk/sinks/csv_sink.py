@@ -6,7 +6,9 @@ import csv
 import io
 import json
 import os
+import socket
 import time
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -18,19 +20,24 @@ from emotiondesk.types import FrameResult
 
 FIXED_COLUMNS = ["time_s", "frame", "face_id", "x", "y", "w", "h", "det_score", "label", "confidence"]
 SESSION_COLUMNS = ["wall_time", "participant", "session", "face_name"]
+# after the session columns (face-detail columns stay last): `face_found` 1 on a face's row, 0 on the one row of an
+# analysed frame where no face was found (OpenFace's `success`); `source_file` the image's path inside an image folder
+TRACE_COLUMNS = ["face_found", "source_file"]
 
 
 def csv_columns(labels: tuple[str, ...] | list[str], face_details: bool = False) -> list[str]:
     """`time_s, frame, face_id, x, y, w, h, det_score, label, confidence, p_<label>…, smoothed_label,
-    wall_time, participant, session, face_name` (+ `bs_<name>`×52, `yaw, pitch, roll` last, with face details)."""
-    columns = FIXED_COLUMNS + [f"p_{label}" for label in labels] + ["smoothed_label"] + SESSION_COLUMNS
+    wall_time, participant, session, face_name, face_found, source_file` (+ `bs_<name>`×52, `yaw, pitch, roll`
+    last, with face details). See docs/csv-reference.md."""
+    columns = FIXED_COLUMNS + [f"p_{label}" for label in labels] + ["smoothed_label"] + SESSION_COLUMNS + TRACE_COLUMNS
     return columns + DETAIL_COLUMNS if face_details else columns
 
 
 def result_rows(
     result: FrameResult, info: SessionInfo | None = None, names: FaceNames | None = None, face_details: bool = False
 ) -> list[list[str]]:
-    """One CSV row per face of a frame, formatted."""
+    """One CSV row per face of a frame, formatted; a frame without a face gets one row with its time, frame,
+    session columns, `face_found` 0 and every face column empty — so "no face" differs from "not analysed"."""
     info = info or SessionInfo()
     wall = wall_time_text(result.wall_time or now_wall())
     rows = []
@@ -57,10 +64,17 @@ def result_rows(
                 info.participant,
                 info.session,
                 names.name(face.face_id) if names is not None else "",
+                "1",
+                result.source_file,
             ]
         )
         if face_details:
             rows[-1].extend(detail_cells(face))
+    if not rows and result.width > 0:  # analysed, no face (an empty frame, width 0, was not analysed: no row)
+        face_cells = [""] * (len(FIXED_COLUMNS) - 2 + len(result.labels) + 1)  # face_id … smoothed_label
+        row = [f"{result.time_s:.3f}", str(result.index), *face_cells, wall, info.participant, info.session, ""]
+        row += ["0", result.source_file]
+        rows.append(row + [""] * len(DETAIL_COLUMNS) if face_details else row)
     return rows
 
 
@@ -94,8 +108,9 @@ class CsvRecorder:
         self.info = info or SessionInfo()
         self.names = names.copy() if names is not None else FaceNames()
         self.face_details = face_details
-        self.rows_written = 0
+        self.rows_written = 0  # every row: faces' rows and the one row of each frame without a face
         self.frames_written = 0
+        self.frames_without_face = 0
         self.fsync_interval_s = fsync_interval_s
         self._closed = False
         self._last_fsync = time.monotonic()
@@ -103,6 +118,8 @@ class CsvRecorder:
             "csv": self.path.name,
             "started_at": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
             "columns": csv_columns(labels, face_details),
+            # who writes it: a report of a sidecar still `running` tells a live recording from a killed one
+            "writer": {"pid": os.getpid(), "host": socket.gethostname()},
             "session": self.info.as_dict(),
             **self.names.as_dict(),
             **(metadata or {}),
@@ -157,6 +174,8 @@ class CsvRecorder:
                 raise RecordingError(f"{self.path}: cannot sync to disk ({error.strerror or error})") from None
         self.rows_written += len(rows)
         self.frames_written += 1
+        found = len(FIXED_COLUMNS) + len(self.labels) + 1 + len(SESSION_COLUMNS)  # the face_found column
+        self.frames_without_face += bool(rows) and rows[0][found] == "0"
 
     def set_face_names(self, names: FaceNames) -> None:
         """Names for the rows from now on and for the sidecar (a copy is kept)."""
@@ -165,6 +184,7 @@ class CsvRecorder:
 
     def _write_sidecar(self, status: RunStatus) -> None:
         data = {**self.metadata, **status.as_dict(), "frames": self.frames_written, "rows": self.rows_written}
+        data["frames_without_face"] = self.frames_without_face
         if status.summary:
             data["summary"] = status.summary
         path = sidecar_path(self.path)
@@ -200,11 +220,26 @@ class CsvRecorder:
         self.close()
 
 
-def load_session(path: Path) -> tuple[tuple[str, ...], list[dict]]:
-    """Read a recorded CSV back: (labels, rows) with numbers parsed; raises RecordingError naming the file.
+@dataclass
+class SessionRows:
+    """A recorded CSV read back: `rows` holds one dict per face seen (what emotion figures use), `frames` one per
+    analysed frame — with a face or not — for presence (empty for CSVs older than the `face_found` column)."""
 
-    Each row has `time_s, frame, face_id, label, smoothed_label, p` (probabilities, in label order) and, for
-    CSVs that have them (older ones do not), `wall_time` and `face_name` ('' otherwise)."""
+    labels: tuple[str, ...]
+    rows: list[dict]
+    frames: dict[int, dict] = field(default_factory=dict)  # frame → {time_s, frame, faces, source_file}
+
+    @property
+    def frames_without_face(self) -> int:
+        return sum(1 for frame in self.frames.values() if not frame["faces"])
+
+
+def read_session(path: Path) -> SessionRows:
+    """Read a recorded CSV back with numbers parsed; raises RecordingError naming the file.
+
+    Each face row has `time_s, frame, face_id, label, smoothed_label, p` (probabilities, in label order),
+    `wall_time`, `face_name` and `source_file` ('' where the CSV has no such column). Rows of frames without a
+    face (`face_found` 0) are not face rows: they are counted in `frames` only."""
     try:
         with open(path, newline="", encoding="utf-8") as handle:
             reader = csv.DictReader(handle)
@@ -212,22 +247,44 @@ def load_session(path: Path) -> tuple[tuple[str, ...], list[dict]]:
             labels = tuple(c[2:] for c in columns if c.startswith("p_"))
             if columns[: len(FIXED_COLUMNS)] != FIXED_COLUMNS or not labels:
                 raise RecordingError(f"{path}: not an emotiondesk CSV (unexpected columns)")
-            rows = [
-                {
-                    "time_s": float(r["time_s"]),
-                    "frame": int(r["frame"]),
-                    "face_id": int(r["face_id"]),
-                    "label": r["label"],
-                    "smoothed_label": r["smoothed_label"],
-                    "p": [float(r[f"p_{label}"]) for label in labels],
-                    "wall_time": r.get("wall_time") or "",
-                    "face_name": r.get("face_name") or "",
-                }
-                for r in reader
-            ]
+            traced = "face_found" in columns
+            rows, frames = [], {}
+            for r in reader:
+                frame = int(r["frame"])
+                entry = frames.setdefault(
+                    frame,
+                    {
+                        "time_s": float(r["time_s"]),
+                        "frame": frame,
+                        "faces": 0,
+                        "source_file": r.get("source_file") or "",
+                    },
+                )
+                if r.get("face_found") == "0" or not r["face_id"]:
+                    continue  # the frame was analysed and no face was found
+                entry["faces"] += 1
+                rows.append(
+                    {
+                        "time_s": float(r["time_s"]),
+                        "frame": frame,
+                        "face_id": int(r["face_id"]),
+                        "label": r["label"],
+                        "smoothed_label": r["smoothed_label"],
+                        "p": [float(r[f"p_{label}"]) for label in labels],
+                        "wall_time": r.get("wall_time") or "",
+                        "face_name": r.get("face_name") or "",
+                        "source_file": r.get("source_file") or "",
+                    }
+                )
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise RecordingError(f"{path}: cannot read session ({error})") from None
-    return labels, rows
+    return SessionRows(labels, rows, frames if traced else {})
+
+
+def load_session(path: Path) -> tuple[tuple[str, ...], list[dict]]:
+    """(labels, face rows) of a recorded CSV (see `read_session`; rows of frames without a face are left out)."""
+    session = read_session(path)
+    return session.labels, session.rows
 
 
 def frame_interval(rows: list[dict], fps: float | None = None) -> float:
@@ -240,10 +297,17 @@ def frame_interval(rows: list[dict], fps: float | None = None) -> float:
 
 
 def session_summary(
-    labels: tuple[str, ...], rows: list[dict], names: FaceNames | None = None, interval_s: float | None = None
+    labels: tuple[str, ...],
+    rows: list[dict],
+    names: FaceNames | None = None,
+    interval_s: float | None = None,
+    stills: bool = False,
 ) -> dict[int, dict[str, float]]:
     """Per face (merged IDs counted as one): share of frames with each (smoothed) emotion, plus `frames`,
-    `seconds` present (frames seen × frame interval, not the span from first to last sighting) and `span_s`."""
+    `seconds` present (frames seen × frame interval, not the span from first to last sighting) and `span_s`.
+
+    `rows` are face rows only (`read_session` leaves out frames without a face); for unrelated stills (an image
+    folder) pass `stills=True`: `seconds` and `span_s` are None (no time present)."""
     names = names or FaceNames()
     interval = frame_interval(rows) if interval_s is None else interval_s
     groups: dict[int, list[dict]] = {}
@@ -261,7 +325,7 @@ def session_summary(
         summary[face_id] = {
             **{k: v / total for k, v in counts.items()},
             "frames": total,
-            "seconds": frames * interval,
-            "span_s": max(times) - min(times),
+            "seconds": None if stills else frames * interval,
+            "span_s": None if stills else max(times) - min(times),
         }
     return summary

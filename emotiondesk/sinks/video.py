@@ -26,9 +26,21 @@ def annotated_writer(path: Path, fps: float, width: int, height: int) -> cv2.Vid
     return writer
 
 
+def letterbox(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """`image` scaled to fit `size` (width, height) with its aspect ratio kept, centred on black bars."""
+    width, height = size
+    scale = min(width / image.shape[1], height / image.shape[0])
+    fitted = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    resized = cv2.resize(image, fitted, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    canvas = np.zeros((height, width, 3), np.uint8)
+    left, top = (width - fitted[0]) // 2, (height - fitted[1]) // 2
+    canvas[top : top + fitted[1], left : left + fitted[0]] = resized
+    return canvas
+
+
 class AnnotatedVideoSink:
     """The source video with boxes, IDs and labels drawn (`.mp4` = mp4v, `.avi` = MJPG); opened on the first
-    frame, at that frame's size."""
+    frame, at that frame's size; a frame of another size (an image folder's stills) is letterboxed into it."""
 
     def __init__(self, path: Path, fps: float, palette: str = "okabe-ito") -> None:
         self.path = Path(path)
@@ -44,8 +56,8 @@ class AnnotatedVideoSink:
             self._size = (result.width, result.height)
             self._writer = annotated_writer(self.path, self.fps, *self._size)
         canvas = draw_result(image, result, palette=self.palette)
-        if (canvas.shape[1], canvas.shape[0]) != self._size:  # the source changed resolution mid-run
-            canvas = cv2.resize(canvas, self._size)
+        if (canvas.shape[1], canvas.shape[0]) != self._size:  # another size (a still of a folder, a camera change)
+            canvas = letterbox(canvas, self._size)
         self._writer.write(canvas)
 
     def close(self, status: RunStatus | None = None) -> None:
