@@ -7,8 +7,10 @@ run is traced at the system-call level with strace, and also run inside an empty
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -52,9 +54,26 @@ def analyze_command(clip: Path, model: Path, csv: Path, extra: list[str] = ()) -
     return [sys.executable, "-c", script, *command]
 
 
-def run_env() -> dict[str, str]:
-    """The environment of a traced run: liblsl confined to this machine by its own config file."""
-    return {**os.environ, "LSLAPICFG": str(LSL_LOOPBACK_CONFIG)}
+def user_env(home: Path | None = None) -> dict[str, str]:
+    """A user's environment, not CI's: `CI` unset (onnxruntime sends no telemetry under CI=true, which would hide
+    it), and no ORT_DISABLE_TELEMETRY inherited from this test process (emotiondesk must set it itself). With
+    `home`: HOME and every XDG folder inside it, so whatever a run writes for the user lands there."""
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "ORT_DISABLE_TELEMETRY", "MPLCONFIGDIR")}
+    if home is not None:
+        env.pop("EMOTIONDESK_LOG_DIR", None)  # the native log goes to the user's log folder, as for a user
+        env.update(
+            HOME=str(home),
+            XDG_CACHE_HOME=str(home / ".cache"),
+            XDG_CONFIG_HOME=str(home / ".config"),
+            XDG_DATA_HOME=str(home / ".local" / "share"),
+            XDG_STATE_HOME=str(home / ".local" / "state"),
+        )
+    return env
+
+
+def run_env(home: Path | None = None) -> dict[str, str]:
+    """The environment of a traced run: a user's (CI unset, see `user_env`), liblsl confined to this machine."""
+    return {**user_env(home), "LSLAPICFG": str(LSL_LOOPBACK_CONFIG)}
 
 
 def strace_available() -> bool:
@@ -81,8 +100,10 @@ def test_analyze_opens_no_network_connection(tmp_path, clip_one_face, contract_m
         str(trace),
         *analyze_command(clip_one_face, contract_model, tmp_path / "out.csv", MODES[mode]),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=180, cwd=ROOT, env=run_env())
+    home = tmp_path / "home"
+    result = subprocess.run(command, capture_output=True, text=True, timeout=180, cwd=ROOT, env=run_env(home))
     assert result.returncode == 0, result.stderr[-2000:]
+    assert not (home / ".cache" / "Microsoft").exists(), "onnxruntime telemetry wrote its device ID / event queue"
     text = trace.read_text()
     assert "connect(" in text or "sendto(" in text or "+++ exited" in text  # the trace did record the run
     destinations = INET_CONNECT.findall(text)
@@ -148,3 +169,77 @@ def test_analyze_works_with_no_network_at_all(tmp_path, clip_one_face, contract_
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert len(csv.read_text().splitlines()) > 1
+
+
+def test_onnxruntime_telemetry_is_off_without_ci(tmp_path, contract_model):
+    """Issue 17, finding 9: with CI unset, loading a model in a process that imports emotiondesk leaves no
+    onnxruntime device ID or telemetry queue (~/.cache/Microsoft/DeveloperTools/.onnxruntime)."""
+    home = tmp_path / "home"
+    script = (
+        "import emotiondesk, os; from emotiondesk.stages.classification import EmotionClassifier; "
+        "EmotionClassifier(os.environ['MODEL']); print(os.environ['ORT_DISABLE_TELEMETRY'])"
+    )
+    env = {**user_env(home), "MODEL": str(contract_model)}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert result.returncode == 0 and result.stdout.strip() == "1", result.stderr[-2000:]
+    assert not (home / ".cache" / "Microsoft").exists()
+    assert not any(home.rglob("deviceid")) and not any(home.rglob("onnxruntime.db"))
+
+
+def files_under(folder: Path) -> set[Path]:
+    return {p for p in folder.rglob("*") if p.is_file()} if folder.exists() else set()
+
+
+def test_nothing_is_written_outside_outputs_and_our_own_folders(tmp_path, clip_one_face, contract_model):
+    """Issue 17, finding 9: `analyze`, the window (offscreen, briefly) and a `--jobs 1` batch, run as a user (CI
+    unset, a fresh HOME and XDG folders), write only their outputs and emotiondesk's own folders: the native log,
+    the window's settings and data, emotiondesk's cache (matplotlib's font cache, which MediaPipe's import makes)."""
+    home, work, out, scratch = tmp_path / "home", tmp_path / "work", tmp_path / "out", tmp_path / "tmp"
+    for folder in (home, work, out, scratch):
+        folder.mkdir()
+    env = {**user_env(home), "TMPDIR": str(scratch), "QT_QPA_PLATFORM": "offscreen"}
+    model = ["--model", str(contract_model)]
+
+    def cli(*arguments: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "emotiondesk", *arguments]
+        return subprocess.run(command, capture_output=True, text=True, env=env, cwd=work, timeout=300)
+
+    analyzed = cli(
+        "analyze",
+        str(clip_one_face),
+        "--csv",
+        str(out / "one.csv"),
+        "--annotated",
+        str(out / "one.mp4"),
+        *model,
+        "--quiet",
+    )
+    assert analyzed.returncode == 0, analyzed.stderr[-2000:]
+    batch_inputs = out / "inputs"
+    batch_inputs.mkdir()
+    for name in ("a.avi", "b.avi"):
+        (batch_inputs / name).write_bytes(clip_one_face.read_bytes())
+    batch = cli("analyze", str(batch_inputs), "--out", str(out / "batch"), "--jobs", "1", *model, "--quiet")
+    assert batch.returncode == 0, batch.stderr[-2000:]
+    window = subprocess.Popen(
+        [sys.executable, "-m", "emotiondesk", "--source", str(clip_one_face), *model],
+        env=env,
+        cwd=work,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(8)  # the window opens the clip and plays it
+    window.send_signal(signal.SIGTERM)
+    _, stderr = window.communicate(timeout=60)
+    assert window.returncode == 128 + signal.SIGTERM, stderr[-2000:]
+    ours = [
+        home / ".local" / "state" / "emotiondesk",
+        home / ".config" / "emotiondesk",
+        home / ".local" / "share" / "emotiondesk",
+        home / ".cache" / "emotiondesk",
+    ]
+    stray = {p for p in files_under(home) if not any(p.is_relative_to(folder) for folder in ours)}
+    assert stray == set(), f"written outside emotiondesk's folders: {sorted(map(str, stray))}"
+    assert files_under(work) == set() and files_under(scratch) == set()
+    assert (home / ".local" / "state" / "emotiondesk" / "log" / "native.log").exists()  # the HOME was the one used

@@ -86,11 +86,12 @@ from emotiondesk._qt.main_window import MainWindow
 clip, model, csv_path, settings = sys.argv[1:5]
 app = QApplication(sys.argv[:1])
 window = MainWindow(model=model, settings=QSettings(settings, QSettings.Format.IniFormat), realtime=True)
-install_stop_signals(app, window)
+received = install_stop_signals(app, window)
 window.show()
 window.open_source(clip)
 QTimer.singleShot(500, lambda: window.start_recording(Path(csv_path)))
-sys.exit(app.exec())
+code = app.exec()
+sys.exit(128 + received[0] if received else code)
 """
 
 

@@ -21,6 +21,7 @@ def install_stop_signals(app, window) -> list[int]:
 
     def close(signum: int) -> None:
         window.stop_worker(CLOSE_WAIT_MS, interrupted=True)  # outputs closed and the sidecar written first
+        app.setQuitOnLastWindowClosed(False)  # its quit (code 0) must not replace 128 + signum
         window.close()
         app.exit(128 + signum)
 
@@ -47,10 +48,11 @@ def run_app(source: str | None = None, model: str | None = None) -> int:
     app.setApplicationName("emotiondesk")
     app.setOrganizationName("emotiondesk")
     window = MainWindow(model=model)
-    install_stop_signals(app, window)
+    received = install_stop_signals(app, window)
     window.show()
     if source is not None:
         window.open_source(source)
     else:
         window.start_default_source()
-    return app.exec()
+    code = app.exec()
+    return 128 + received[0] if received else code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from emotiondesk import __version__
@@ -120,8 +121,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def keep_caches_in_our_folder() -> None:
+    """MediaPipe imports matplotlib, whose font cache would go to ~/.cache/matplotlib: in processes emotiondesk
+    starts (these commands, the window, batch workers, which inherit it) it goes to emotiondesk's own cache folder
+    instead (Linux: ~/.cache/emotiondesk/matplotlib), unless MPLCONFIGDIR is set (docs/privacy-and-data-safety.md)."""
+    if "MPLCONFIGDIR" not in os.environ:
+        import platformdirs
+
+        os.environ["MPLCONFIGDIR"] = str(
+            Path(platformdirs.user_cache_dir("emotiondesk", appauthor=False)) / "matplotlib"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     from emotiondesk.runs.native_log import NativeOutputLog
+
+    keep_caches_in_our_folder()
     from emotiondesk.runs.stops import exit_code_of
 
     args = build_parser().parse_args(argv)
