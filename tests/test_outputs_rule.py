@@ -12,7 +12,6 @@ import pytest
 
 from emotiondesk.cli.main import main
 from emotiondesk.errors import RecordingError
-from emotiondesk.sinks.safety import Output, check_outputs, run_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,6 +58,8 @@ def test_report_replaces_an_existing_html_only_with_overwrite(tmp_path, recorded
 
 
 def test_the_rule_refuses_each_kind_with_a_wrong_ending(tmp_path):
+    from emotiondesk.sinks.safety import Output, check_outputs, run_outputs
+
     cases = {"csv": "out.mp4", "video": "zvid", "report": "r.png", "figure": "f.html", "sidecar": "s.csv"}
     for kind, name in cases.items():
         with pytest.raises(RecordingError, match="must end in"):
@@ -67,6 +68,8 @@ def test_the_rule_refuses_each_kind_with_a_wrong_ending(tmp_path):
 
 
 def test_an_image_of_an_input_folder_is_an_input(tmp_path):
+    from emotiondesk.sinks.safety import Output, check_outputs
+
     folder = tmp_path / "stills"
     folder.mkdir()
     (folder / "a.png").write_bytes(b"png")
