@@ -9,7 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from emotiondesk.classification import EmotionClassifier  # noqa: E402
+from emotiondesk.stages.classification import EmotionClassifier  # noqa: E402
 from training.__main__ import main as training_main  # noqa: E402
 from training.data import FER2013_LABELS, FERPLUS_LABELS, FERPLUS_VOTE_COLUMNS, load_dataset  # noqa: E402
 
@@ -218,8 +218,9 @@ def test_train_speed_bench_tiny(monkeypatch):
     bench = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, "train_speed", bench)  # its dataclasses look their module up
     spec.loader.exec_module(bench)
-    settings = bench.settings_to_run(["tiny"], [1], [8, 16], [False, True], [False], [False, True], grid=False,
-                                     baseline=bench.Setting("", 1, 8))
+    settings = bench.settings_to_run(
+        ["tiny"], [1], [8, 16], [False, True], [False], [False, True], grid=False, baseline=bench.Setting("", 1, 8)
+    )
     assert len(settings) == 4 and settings[0] == bench.Setting("tiny", 1, 8)  # baseline + 3 single changes
     assert len(bench.settings_to_run(["tiny"], [1], [8, 16], [False, True], [False], [False], grid=True)) == 4
     timings = bench.time_settings([*settings, bench.Setting("tiny", 1, 8, teacher="tiny")], steps=1, warmup=0)

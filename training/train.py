@@ -257,13 +257,15 @@ def make_optimizer(config: TrainConfig, model: torch.nn.Module, device: torch.de
     fused = {"fused": True} if device.type == "cuda" else {}
     if config.optimizer == "sgd":
         return torch.optim.SGD(
-            model.parameters(), lr=config.learning_rate, momentum=0.9, nesterov=True,
-            weight_decay=config.weight_decay, **fused,
+            model.parameters(),
+            lr=config.learning_rate,
+            momentum=0.9,
+            nesterov=True,
+            weight_decay=config.weight_decay,
+            **fused,
         )
     if config.optimizer == "adamw":
-        return torch.optim.AdamW(
-            model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay, **fused
-        )
+        return torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay, **fused)
     raise ValueError(f"optimizer must be adamw or sgd, not {config.optimizer!r}")
 
 
