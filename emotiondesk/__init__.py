@@ -5,7 +5,8 @@ The public Python API (importable without Qt; each name loads its module on firs
 - `Pipeline`, `PipelineConfig`, `RunSummary`: detect → crop → classify → track, frame by frame;
 - `Frame`, `FrameResult`, `Face`, `Box`: the one result type that flows from stage to stage and into every sink;
 - `Sink`, `RunStatus` and the sinks `CsvRecorder`, `AnnotatedVideoSink`, `MarkersSink`;
-- `open_source`: a video, image, image folder or camera as frames; `analyze`: one input, end to end.
+- `open_source`: a video, image, image folder or camera as frames; `analyze`: one input, end to end;
+- `check_outputs`, `Output`, `run_outputs`: the one output rule every command that writes checks before it starts.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from emotiondesk.sinks.base import RunStatus, Sink
     from emotiondesk.sinks.csv_sink import CsvRecorder
     from emotiondesk.sinks.markers import MarkersSink
+    from emotiondesk.sinks.safety import Output, check_outputs, run_outputs
     from emotiondesk.sinks.video import AnnotatedVideoSink
     from emotiondesk.sources import open_source
     from emotiondesk.types import Box, Face, Frame, FrameResult
@@ -49,6 +51,9 @@ _API = {
     "MarkersSink": "emotiondesk.sinks.markers",
     "open_source": "emotiondesk.sources",
     "analyze": "emotiondesk.runs.analyze",
+    "check_outputs": "emotiondesk.sinks.safety",
+    "Output": "emotiondesk.sinks.safety",
+    "run_outputs": "emotiondesk.sinks.safety",
 }
 __all__ = [
     "AnnotatedVideoSink",
@@ -58,6 +63,7 @@ __all__ = [
     "Frame",
     "FrameResult",
     "MarkersSink",
+    "Output",
     "Pipeline",
     "PipelineConfig",
     "RunStatus",
@@ -65,7 +71,9 @@ __all__ = [
     "Sink",
     "__version__",
     "analyze",
+    "check_outputs",
     "open_source",
+    "run_outputs",
 ]
 
 
