@@ -31,11 +31,8 @@ def command_analyze(args: argparse.Namespace) -> int:
 
         if args.markers is not None or args.lsl:
             raise UsageError("--markers and --lsl are for one input at a time, not for a batch (--out DIR)")
-        args.json_printed = True  # the batch prints its own document
         return command_batch(args, config)
     args.input = args.input[0]
-    if args.jobs is not None:
-        raise UsageError(f"--jobs {args.jobs}: is for batches (--out DIR); one input runs in one process")
     if args.annotated is True:
         raise UsageError("--annotated needs a file name here (a bare --annotated is for --out DIR batches)")
     from emotiondesk.sinks.csv_sink import sidecar_path

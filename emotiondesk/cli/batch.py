@@ -39,6 +39,7 @@ def command_batch(args: argparse.Namespace, config: PipelineConfig) -> int:
         print(report.text(), file=sys.stderr if args.json else sys.stdout)  # --json: stdout is one JSON document
     if args.json:
         print(json.dumps(report.as_dict()))
+        args.json_printed = True
     for row in report.rows:
         if row.status == "failed":
             print(f"emotiondesk: error: {row.path}: {row.reason}", file=sys.stderr)
