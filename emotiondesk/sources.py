@@ -233,7 +233,7 @@ def _sha256(path: str, size: int, mtime_ns: int) -> str:
 
 def file_identity(path: Path) -> dict:
     """What identifies a source file later: absolute path, size, modification time and the SHA-256 of its whole
-    content (about 1.8 s per GB here, from the page cache: see docs/privacy-and-data-safety.md). A folder of
+    content (1.2–1.8 s per GiB here from the page cache: bench/source_hash.py, docs/csv-reference.md). A folder of
     images: its path, image count, total size, newest modification time and one SHA-256 over every image's name
     and SHA-256, in name order. {} for what is not a file or folder (a camera)."""
     path = Path(path).expanduser()

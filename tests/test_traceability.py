@@ -167,3 +167,35 @@ def test_an_image_folders_identity_changes_when_an_image_does(tmp_path, image_fo
     assert first["images"] == 3 and first["path"] == str(image_folder.resolve())
     (image_folder / "c_one.jpg").write_bytes((image_folder / "a_two.png").read_bytes())
     assert file_identity(image_folder)["sha256"] != first["sha256"]
+
+
+def test_the_windows_summary_counts_face_less_frames_for_presence_only(
+    qtbot, tmp_path, face_image, image_folder, contract_model
+):
+    pytest.importorskip("PySide6")
+    from emotiondesk._qt.summary import SessionSummaryDialog
+    from emotiondesk.samples import face_frame
+
+    clip = tmp_path / "gap.avi"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (640, 480))
+    for image in [cv2.resize(face_frame(face_image, 1), (640, 480))] * 3 + [np.full((480, 640, 3), 90, np.uint8)] * 2:
+        writer.write(image)
+    writer.release()
+    video_csv, stills_csv = tmp_path / "gap.csv", tmp_path / "stills.csv"
+    for source, out in ((clip, video_csv), (image_folder, stills_csv)):
+        assert main(["analyze", str(source), "--csv", str(out), "--model", str(contract_model), "--quiet"]) == 0
+    dialog = SessionSummaryDialog(video_csv)
+    qtbot.addWidget(dialog)
+    assert dialog.table.rowCount() == 1 and dialog.table.item(0, 1).text() == "0.3"
+    assert "5 frames (a face in 3, none in 2)" in dialog.heading.text()
+    stills = SessionSummaryDialog(stills_csv)
+    qtbot.addWidget(stills)
+    table = stills.table
+    assert [table.item(row, 0).text() for row in range(table.rowCount())] == [
+        "a_two.png #1",
+        "a_two.png #2",
+        "c_one.jpg #1",
+    ]
+    assert {table.item(row, 1).text() for row in range(table.rowCount())} == {"—"}
+    assert "3 images (a face in 2, none in 1)" in stills.heading.text() and " over " not in stills.heading.text()
+    assert len(dialog.figure.axes) == 2 and len(stills.figure.axes) == 1  # stills: no timeline, the distribution

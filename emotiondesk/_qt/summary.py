@@ -51,13 +51,13 @@ class SessionSummaryDialog(QDialog):
         info = self.session.info
         who = " · ".join(p for p in (info.participant, info.session) if p)
         span = "" if self.session.stills else f" over {duration:.1f} s"
-        layout.addWidget(
-            QLabel(
-                f"{who + ' — ' if who else ''}{len(rows)} detections of {len(self.summary)} faces{span}; analysed: "
-                f"{presence_text(self.session)}; {len(self.session.markers)} markers — {self.csv_path}"
-            )
+        self.heading = QLabel(
+            f"{who + ' — ' if who else ''}{len(rows)} detections of {len(self.summary)} faces{span}; analysed: "
+            f"{presence_text(self.session)}; {len(self.session.markers)} markers — {self.csv_path}"
         )
-        layout.addWidget(self._table())
+        layout.addWidget(self.heading)
+        self.table = self._table()
+        layout.addWidget(self.table)
         self.figure = summary_figure(self.session, palette, Figure(figsize=(9, 5), layout="constrained"))
         self.canvas = FigureCanvasQTAgg(self.figure)
         layout.addWidget(self.canvas, 1)
