@@ -199,3 +199,7 @@ def test_the_windows_summary_counts_face_less_frames_for_presence_only(
     assert {table.item(row, 1).text() for row in range(table.rowCount())} == {"—"}
     assert "3 images (a face in 2, none in 1)" in stills.heading.text() and " over " not in stills.heading.text()
     assert len(dialog.figure.axes) == 2 and len(stills.figure.axes) == 1  # stills: no timeline, the distribution
+    for shown in (dialog, stills):  # deleted here, not by a garbage collection during a later test
+        shown.close()
+        shown.deleteLater()
+    qtbot.wait(20)
