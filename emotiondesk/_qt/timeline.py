@@ -86,6 +86,7 @@ class EmotionTimeline(QWidget):
         self.setMinimumHeight(140)
         self.latest_time = 0.0
         self.face_rows: list[int] = []  # the faces shown, top row first
+        self.hidden_faces = 0  # faces seen in the window without a row (more than fit)
         self.marker_band = 0.0  # height of the marker-label band above the rows, in row units
         self.marker_lines: list[pg.InfiniteLine] = []
 
@@ -165,7 +166,9 @@ class EmotionTimeline(QWidget):
         axis.setTicks(
             [[(rows - row - 0.5 + gap / 2, self.names.display(face_id)) for face_id, row in rows_by_face.items()]]
         )
-        self.plot.setLabel("left", f"face (+{hidden} more)" if hidden else "face")
+        self.hidden_faces = hidden
+        shown_note = f" · {len(shown)} of {len(shown) + hidden} faces (the latest seen)" if hidden else ""
+        self.plot.setLabel("bottom", "seconds ago" + shown_note)
         self._draw_markers(rows, band)
 
     def _draw_markers(self, rows: int, band: float) -> None:
