@@ -135,7 +135,7 @@ class FaceTracker:
     PROMINENCE_ALPHA = 0.2  # per-frame weight of the newest prominence in a track's running mean
     TAKEOVER_MARGIN = 1.5  # participant mode: a face must be this many times more prominent…
     TAKEOVER_S = 2.0  # …for this long to take a held number
-    CLAIM_HALF_LIFE_S = 10.0  # a free number's claim (its last holder's prominence) halves this often
+    CLAIM_HALF_LIFE_S = 30.0  # a free number's claim (its last holder's prominence) halves this often
 
     def __init__(
         self,
