@@ -196,10 +196,10 @@ def cue_table(recordings: list[Recording], rules: ReidRules) -> str:
     for title, values in (("same face", same_a), ("different faces", other_a)):
         if len(values) == 0:
             continue
+        near, same = values >= rules.near_look, values >= rules.same_look
         lines.append(
             f"| {title} | {len(values)} | {np.percentile(values, 5):.3f} | {np.median(values):.3f} | "
-            f"{np.percentile(values, 95):.3f} | {np.mean(values >= rules.near_look):.1%} | "
-            f"{np.mean(values >= rules.same_look):.1%} |"
+            f"{np.percentile(values, 95):.3f} | {near.sum()} ({near.mean():.1%}) | {same.sum()} ({same.mean():.1%}) |"
         )
     return "\n".join(lines)
 
