@@ -165,6 +165,8 @@ def scenarios(faces: list[np.ndarray], fps: float) -> list[tuple[str, Scene, set
     out.append(("bystander, --max-faces 1", bystander_scene(a, d, fps=fps), {1}))
     out.append(("3 faces, 20 % frames missed", missing_frames_scene([a, b, d], 0.2, 12.0, fps), None))
     out.append(("3 faces, 40 % frames missed", missing_frames_scene([a, b, d], 0.4, 12.0, fps, seed=1), None))
+    patchy = missing_frames_scene([a, b, d], 0.3, 28.0, fps, seed=2, longest_s=2.0)
+    out.append(("3 faces, 28 s, 30 % missed in runs up to 2 s", patchy, None))
     return out
 
 

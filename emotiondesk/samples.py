@@ -254,10 +254,15 @@ def bystander_scene(participant: np.ndarray, bystander: np.ndarray, fps: float =
 
 
 def missing_frames_scene(
-    faces: list[np.ndarray], miss: float = 0.2, seconds: float = 8.0, fps: float = 10.0, seed: int = 0
+    faces: list[np.ndarray],
+    miss: float = 0.2,
+    seconds: float = 8.0,
+    fps: float = 10.0,
+    seed: int = 0,
+    longest_s: float = 0.0,
 ) -> Scene:
     """Faces seated side by side, each missing from a random `miss` share of the frames (a detector missing
-    frames), in runs of 1–3 frames."""
+    frames), in runs of 1–3 frames, or up to `longest_s` seconds (a patchy detector)."""
     rng = np.random.default_rng(seed)
     frames = int(round(seconds * fps))
     count = len(faces)
@@ -268,7 +273,8 @@ def missing_frames_scene(
         hidden: set[int] = set()
         while len(hidden) < miss * frames:
             start = int(rng.integers(0, frames))
-            hidden.update(range(start, min(start + int(rng.integers(1, 4)), frames)))
+            longest = max(3, int(round(longest_s * fps)))
+            hidden.update(range(start, min(start + int(rng.integers(1, longest + 1)), frames)))
         actor = _seated(face, float(xs[number]), 240, height, seconds, phase=number)
         actor.hidden_frames = frozenset(hidden)
         actors.append(actor)
