@@ -155,3 +155,18 @@ def test_participant_mode_keeps_the_most_prominent_face_with_hysteresis():
     assert frame(20.0, (240, 150, 150)) == [(1, 240)]  # the participant back: ID 1 again
     kept = [frame(20.1 + step / 10, (240, 150, 120), (300, 120, 300)) for step in range(40)]
     assert kept[0] == [(1, 240)] and kept[-1] == [(1, 300)]  # a far more prominent face for > 2 s takes over
+
+
+def test_smoothing_starts_afresh_for_a_re_identified_face():
+    tracker = FaceTracker(reid_s=10.0, smoothing_window=9)
+    happy, sad = np.eye(7, dtype=np.float32)[3], np.eye(7, dtype=np.float32)[4]
+    for step in range(10):
+        face = faces_at((100, 100))[0]
+        face.probabilities = happy
+        tracker.update([face], step / 10, crops_of(1))
+    for step in range(10, 40):
+        tracker.update([], step / 10)
+    face = faces_at((110, 100))[0]
+    face.probabilities = sad
+    (back,) = tracker.update([face], 4.0, crops_of(1))
+    assert back.face_id == 1 and np.array_equal(back.smoothed, sad)  # not pulled towards the happy of 3 s ago

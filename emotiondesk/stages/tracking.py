@@ -318,6 +318,7 @@ class FaceTracker:
             track = self.tracks[face_id]
             track.velocity = (0.0, 0.0)  # its old motion says nothing about where it went meanwhile
             track.last_seen_s = time_s  # re-found: motion continues from this sighting
+            track.smoothed = None  # nor do its probabilities from before the gap: smoothing starts afresh
 
     @staticmethod
     def _move(track: Track, box: Box, time_s: float) -> None:
