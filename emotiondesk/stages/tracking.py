@@ -358,6 +358,9 @@ class FaceTracker:
         has been `TAKEOVER_MARGIN` times more prominent for `TAKEOVER_S`.
         """
         visible = {face.face_id: face for face in faces}
+        for face_id, track in self.tracks.items():
+            if face_id not in visible:
+                track.challenger_since = None  # out-shining must be continuous
         for face_id, face in visible.items():
             track = self.tracks[face_id]
             now = prominence(face.box, frame_size)
