@@ -79,6 +79,7 @@ class Track:
     looks: int = 0  # sightings averaged into `appearance`
     prominence: float = 0.0  # participant mode: running mean of `prominence()`
     challenger_since: float | None = None  # participant mode: since when it has been out-shining a held face
+    occluded: bool = False  # lost where its motion took it over another face (hidden behind it)
 
     def predicted(self, time_s: float) -> Box:
         dt = time_s - self.last_seen_s
@@ -130,6 +131,7 @@ class FaceTracker:
     EMA of probabilities (1 = no smoothing).
     """
 
+    OCCLUDED_S = 3.0  # a face hidden behind another keeps matching by motion this long (with re-identification)
     LOOK_WEIGHT = 1.0  # weight of appearance similarity (same face ~0.9, another ~0.6) where motion is ambiguous
     APPEARANCE_EVERY = 5  # a matched track's look is refreshed every this many sightings (LBP costs ~40 µs)
     PROMINENCE_ALPHA = 0.2  # per-frame weight of the newest prominence in a track's running mean
@@ -181,9 +183,11 @@ class FaceTracker:
             self._looks(faces, crops, assigned, clear, looks)
         if self.reid_s > 0:
             self._match_lost(faces, time_s, assigned, looks)
+        self._mark_occluded(faces, time_s, set(assigned.values()))
         for index, face in enumerate(faces):
             if index in assigned:
                 track = self.tracks[assigned[index]]
+                track.occluded = False
                 self._move(track, face.box, time_s)
             else:
                 track = Track(self.next_id, face.box, time_s, first_seen_s=time_s)
@@ -221,7 +225,8 @@ class FaceTracker:
         pairs = []
         candidates: dict[int, list[Track]] = {}
         for track in self.tracks.values():
-            if time_s - track.last_seen_s > self.max_missing_s:
+            limit = max(self.max_missing_s, min(self.OCCLUDED_S, self.reid_s)) if track.occluded else self.max_missing_s
+            if time_s - track.last_seen_s > limit:
                 continue
             predicted = track.predicted(time_s)
             for index, face in enumerate(faces):
@@ -245,6 +250,15 @@ class FaceTracker:
             used.add(face_id)
             assigned[index] = face_id
         return assigned
+
+    def _mark_occluded(self, faces: list[Face], time_s: float, matched: set[int]) -> None:
+        """A track that goes unseen where its motion puts it over another face is hidden behind that face: it
+        keeps matching by motion for up to `OCCLUDED_S` (within `reid_s`), so it comes out the other side."""
+        for track in self.tracks.values():
+            if track.face_id in matched or track.occluded or time_s - track.last_seen_s > self.max_missing_s:
+                continue
+            predicted = track.predicted(time_s)
+            track.occluded = any(predicted.iou(face.box) > 0 for face in faces)
 
     @staticmethod
     def _clear_views(faces: list[Face], crops: np.ndarray | None) -> set[int]:
