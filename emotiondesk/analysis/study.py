@@ -4,7 +4,7 @@ A marker starts a segment that runs to the next marker or to the end of the sess
 that many seconds); the marker's text names its condition (`conditions` maps numbers or texts to names); the time
 before the first marker is the condition `(before first marker)`. `build_study` reads every session with its
 sidecar and markers into one tidy table (one row per participant × session × face × condition × emotion) plus a
-data-quality table; `write_study` writes `study.csv`, `study.html` and `study.json` into a folder.
+data-quality table; `study_report.write_study` writes `study.csv`, `study.html` and `study.json`.
 
 Sessions analysed with different models or label sets are never averaged together: they are refused, or (with
 `by_model`) kept as separate groups, each with its own means.
@@ -12,17 +12,13 @@ Sessions analysed with different models or label sets are never averaged togethe
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from emotiondesk.errors import EmotionDeskError, RecordingError
-from emotiondesk.sinks.csv_sink import FIXED_COLUMNS, sidecar_path
-from emotiondesk.sinks.markers import markers_path
+from emotiondesk.errors import EmotionDeskError
+from emotiondesk.sinks.csv_sink import FIXED_COLUMNS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -501,79 +497,3 @@ def read_study(
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
     return build_study(inputs, conditions, window_s, baseline, by_model).table
-
-
-def study_outputs(out_dir: Path) -> list[Path]:
-    return [Path(out_dir) / name for name in OUTPUT_NAMES]
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise RecordingError(f"{path}: cannot write ({error.strerror or error})") from None
-
-
-def write_study(
-    inputs: Iterable[Path | str],
-    out_dir: Path,
-    conditions: dict[str, str] | str | None = None,
-    window_s: float | None = None,
-    baseline: str | None = None,
-    by_model: bool = False,
-    overwrite: bool = False,
-    palette: str | None = None,
-    on_progress: Callable[[int, int, str], None] | None = None,
-) -> tuple[Study, list[Path]]:
-    """Build the study and write `study.csv`, `study.html` and `study.json` into `out_dir`. Every output is
-    checked first (never an input, never an existing file without `overwrite`); each is written whole."""
-    from emotiondesk import __version__
-    from emotiondesk.analysis.study_report import render_study
-    from emotiondesk.palette import DEFAULT_PALETTE
-    from emotiondesk.sinks.safety import check_outputs
-
-    inputs = list(inputs)
-    notes: list[str] = []
-    paths = find_sessions(inputs, notes)
-    if not paths:
-        raise StudyError(f"{', '.join(map(str, inputs)) or 'no input'}: no session CSVs found")
-    outputs = study_outputs(out_dir)
-    read = [p for path in paths for p in (path, sidecar_path(path), markers_path(path))]
-    check_outputs([*inputs, *read], outputs, overwrite)
-    study = build_study(inputs, conditions, window_s, baseline, by_model, on_progress, sessions=paths)
-    study.notes.extend(notes)
-    page = render_study(study, palette or DEFAULT_PALETTE)
-    record = {
-        "emotiondesk_version": __version__,
-        "created_at": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
-        "inputs": [str(p) for p in inputs],
-        "settings": study.settings,
-        "groups": {title: list(labels) for title, labels in study.groups.items()},
-        "sessions": [
-            {
-                "csv": str(s.path.resolve()),
-                "participant": s.participant,
-                "session": s.session,
-                "model": s.model,
-                "model_version": s.model_version,
-                "labels": list(s.labels),
-                "status": s.status,
-                "frames": s.frames,
-                "settings": {k: s.table.attrs["sidecar"].get(k) for k in ("detector", "smoothing", "tracking")},
-            }
-            for s in study.sessions
-        ],
-        "notes": study.notes,
-    }
-    try:
-        Path(out_dir).mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise RecordingError(f"{out_dir}: cannot create the folder ({error.strerror or error})") from None
-    csv_path, html_path, json_path = outputs
-    _write_atomically(csv_path, study.table.to_csv(index=False, float_format="%.8g"))
-    _write_atomically(html_path, page)
-    _write_atomically(json_path, json.dumps(record, indent=2, default=str))
-    return study, outputs

@@ -8,6 +8,11 @@ participants as points), the same minus each participant's baseline, then one sm
 from __future__ import annotations
 
 import html
+import json
+import os
+from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,12 +23,19 @@ from emotiondesk.analysis.study import (
     BASELINE_COLUMNS,
     BEFORE_FIRST_MARKER,
     FACE_FOUND_FLAG,
+    OUTPUT_NAMES,
     Study,
+    StudyError,
     StudySession,
+    build_study,
     condition_means,
+    find_sessions,
     participant_means,
 )
+from emotiondesk.errors import RecordingError
 from emotiondesk.palette import DEFAULT_PALETTE, emotion_hatch, emotion_marker, hex_color
+from emotiondesk.sinks.csv_sink import sidecar_path
+from emotiondesk.sinks.markers import markers_path
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -297,3 +309,77 @@ def render_study(study: Study, palette: str = DEFAULT_PALETTE) -> str:
         "session; study.json lists the session files, models and settings.</p></body></html>",
     ]
     return "\n".join(parts)
+
+
+def study_outputs(out_dir: Path) -> list[Path]:
+    return [Path(out_dir) / name for name in OUTPUT_NAMES]
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise RecordingError(f"{path}: cannot write ({error.strerror or error})") from None
+
+
+def write_study(
+    inputs: Iterable[Path | str],
+    out_dir: Path,
+    conditions: dict[str, str] | str | None = None,
+    window_s: float | None = None,
+    baseline: str | None = None,
+    by_model: bool = False,
+    overwrite: bool = False,
+    palette: str | None = None,
+    on_progress: Callable[[int, int, str], None] | None = None,
+) -> tuple[Study, list[Path]]:
+    """Build the study and write `study.csv`, `study.html` and `study.json` into `out_dir`. Every output is
+    checked first (never an input, never an existing file without `overwrite`); each is written whole."""
+    from emotiondesk import __version__
+    from emotiondesk.sinks.safety import check_outputs
+
+    inputs = list(inputs)
+    notes: list[str] = []
+    paths = find_sessions(inputs, notes)
+    if not paths:
+        raise StudyError(f"{', '.join(map(str, inputs)) or 'no input'}: no session CSVs found")
+    outputs = study_outputs(out_dir)
+    read = [p for path in paths for p in (path, sidecar_path(path), markers_path(path))]
+    check_outputs([*inputs, *read], outputs, overwrite)
+    study = build_study(inputs, conditions, window_s, baseline, by_model, on_progress, sessions=paths)
+    study.notes.extend(notes)
+    page = render_study(study, palette or DEFAULT_PALETTE)
+    record = {
+        "emotiondesk_version": __version__,
+        "created_at": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
+        "inputs": [str(p) for p in inputs],
+        "settings": study.settings,
+        "groups": {title: list(labels) for title, labels in study.groups.items()},
+        "sessions": [
+            {
+                "csv": str(s.path.resolve()),
+                "participant": s.participant,
+                "session": s.session,
+                "model": s.model,
+                "model_version": s.model_version,
+                "labels": list(s.labels),
+                "status": s.status,
+                "frames": s.frames,
+                "settings": {k: s.table.attrs["sidecar"].get(k) for k in ("detector", "smoothing", "tracking")},
+            }
+            for s in study.sessions
+        ],
+        "notes": study.notes,
+    }
+    try:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RecordingError(f"{out_dir}: cannot create the folder ({error.strerror or error})") from None
+    csv_path, html_path, json_path = outputs
+    _write_atomically(csv_path, study.table.to_csv(index=False, float_format="%.8g"))
+    _write_atomically(html_path, page)
+    _write_atomically(json_path, json.dumps(record, indent=2, default=str))
+    return study, outputs

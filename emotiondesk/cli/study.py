@@ -9,7 +9,7 @@ import sys
 def command_study(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from emotiondesk.analysis.study import write_study
+    from emotiondesk.analysis.study_report import write_study
 
     bar = tqdm(total=0, unit="session", disable=args.quiet, file=sys.stderr, dynamic_ncols=True, desc="reading")
 
