@@ -123,9 +123,10 @@ def timeline_figure(sessions: list[StudySession], study: Study, palette: str):
         faces = session.table[session.table["face_found"] == 1]
         span = max(session.end_s - session.start_s, 1e-6)
         bin_s = max(span / 150, session.interval_s or 0.0, 1e-3)
-        binned = faces.groupby(((faces["time_s"] - session.start_s) // bin_s) * bin_s + session.start_s)
+        bins = ((faces["time_s"] - session.start_s) // bin_s).astype(int)
         columns = [f"p_{label}" for label in session.labels]
-        curves = binned[columns].mean()
+        curves = faces[columns].groupby(bins).mean().reindex(range(int(span // bin_s) + 1))  # gaps: no face
+        curves.index = session.start_s + (curves.index + 0.5) * bin_s
         every = max(len(curves) // 12, 1)
         for label, column in zip(session.labels, columns):
             ax.plot(
@@ -153,7 +154,7 @@ def timeline_figure(sessions: list[StudySession], study: Study, palette: str):
                 plain(condition),
                 (start, 1.0),
                 xycoords=("data", "axes fraction"),
-                xytext=(2, -2),
+                xytext=(2, -2 - 9 * (number % 2)),  # alternate rows: short segments' names do not overlap
                 textcoords="offset points",
                 va="top",
                 fontsize=7,
@@ -162,7 +163,7 @@ def timeline_figure(sessions: list[StudySession], study: Study, palette: str):
         for marker in session.table.attrs["markers"]:
             ax.axvline(marker["time_s"], color="black", linestyle="--", linewidth=0.8)
         ax.set_xlim(session.start_s, session.end_s)
-        ax.set_ylim(0, max(1.0 if curves.empty else float(np.nanmax(curves.to_numpy())) * 1.25, 0.05))
+        ax.set_ylim(0, 1.25)  # room above 1 for the condition names
         ax.set_ylabel("probability", fontsize=8)
         ax.set_title(plain(f"session {session.session} — {session.path.name}"), fontsize=9, loc="left")
         ax.tick_params(labelsize=7)

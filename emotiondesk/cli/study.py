@@ -17,6 +17,10 @@ def command_study(args: argparse.Namespace) -> int:
         bar.total = total
         bar.n = done
         bar.set_postfix_str(name, refresh=True)
+        if total and done == total:
+            bar.close()
+            if not args.quiet:
+                print("drawing study.html…", file=sys.stderr)
 
     try:
         study, outputs = write_study(
