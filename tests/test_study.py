@@ -296,3 +296,21 @@ def test_page_has_means_with_cis_timelines_and_quality(study_sessions, tmp_path)
     assert f"{fear['mean']:.3f}" in page
     # P2's face was away during `video A` (frames 12-29): two participants count there, not three
     assert set(means.loc[means["condition"] == "video A", "n"]) == {2}
+
+
+def test_sessions_without_markers_or_faces(tmp_path, face_image, contract_model, capsys):
+    """No markers: the whole session is `(before first marker)`; no face at all: no rows, a 0 % flag."""
+    folder = tmp_path / "sessions"
+    for name, faces in (("nobody", [0] * 8), ("nomarks", [1] * 8)):
+        clip = write_clip(tmp_path / f"{name}.avi", face_image, faces)
+        args = ["analyze", str(clip), "--csv", str(folder / f"{name}.csv"), "--model", str(contract_model)]
+        assert main([*args, "--participant", name, "--quiet"]) == 0
+    out = tmp_path / "out"
+    assert main(["study", str(folder), "--out", str(out), "--quiet"]) == 0
+    rows = study_rows(out / "study.csv")
+    assert {(r["participant"], r["condition"]) for r in rows} == {("nomarks", "(before first marker)")}
+    assert {int(r["frames"]) for r in rows} == {8} and all(float(r["end_s"]) == pytest.approx(8 / FPS) for r in rows)
+    err = capsys.readouterr().err
+    assert "nobody.csv: face found 0% < 80%; no markers" in err and "nomarks.csv: no markers" in err
+    assert main(["study", str(folder / "nobody.csv"), "--out", str(tmp_path / "o2"), "--quiet"]) == 0
+    assert "No face was found" in (tmp_path / "o2" / "study.html").read_text()

@@ -211,8 +211,8 @@ def load_study_session(path: Path) -> StudySession:
     video = (side.get("source") or {}).get("kind") == "video"
     start = 0.0 if video else float(table["time_s"].min()) if len(table) else 0.0
     end = float(table["time_s"].max()) + interval if len(table) else start
-    if video and interval:
-        end = max(end, start + analysed * interval)
+    if video and interval:  # frame n of a video is at n / fps (time_s is rounded to milliseconds)
+        end = max(int(table["frame"].max()) + 1 if len(table) else 0, analysed) * interval
     return StudySession(
         Path(path),
         table,
@@ -239,7 +239,7 @@ def session_segments(session: StudySession, conditions: dict[str, str], window_s
     markers = markers.sort_values("time_s", kind="stable")
     starts = markers["time_s"].astype(float).to_numpy()
     names = [condition_of(int(n), str(t), conditions) for n, t in zip(markers["marker"], markers["text"])]
-    following = list(starts[1:]) + [session.end_s]
+    following = [*starts[1:], session.end_s] if len(starts) else []
     ends = [min(s + window_s, session.end_s) for s in starts] if window_s else following
     first = starts[0] if len(starts) else session.end_s
     segments = pd.DataFrame(

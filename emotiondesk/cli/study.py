@@ -11,9 +11,12 @@ def command_study(args: argparse.Namespace) -> int:
 
     from emotiondesk.analysis.study_report import write_study
 
-    bar = tqdm(total=0, unit="session", disable=args.quiet, file=sys.stderr, dynamic_ncols=True, desc="reading")
+    bars: list[tqdm] = []  # made on the first report, so an early error prints alone
 
     def progress(done: int, total: int, name: str) -> None:
+        if not bars:
+            bars.append(tqdm(total=total, unit="session", disable=args.quiet, file=sys.stderr, desc="reading"))
+        bar = bars[0]
         bar.total = total
         bar.n = done
         bar.set_postfix_str(name, refresh=True)
@@ -35,7 +38,8 @@ def command_study(args: argparse.Namespace) -> int:
             progress,
         )
     finally:
-        bar.close()
+        for bar in bars:
+            bar.close()
     if not args.quiet:
         participants = len({s.participant for s in study.sessions})
         print(
