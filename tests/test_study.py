@@ -314,3 +314,20 @@ def test_sessions_without_markers_or_faces(tmp_path, face_image, contract_model,
     assert "nobody.csv: face found 0% < 80%; no markers" in err and "nomarks.csv: no markers" in err
     assert main(["study", str(folder / "nobody.csv"), "--out", str(tmp_path / "o2"), "--quiet"]) == 0
     assert "No face was found" in (tmp_path / "o2" / "study.html").read_text()
+
+
+def test_bootstrap_interval():
+    """The percentile bootstrap of the mean: exact where it can be worked out by hand, none for one value."""
+    import numpy as np
+
+    from emotiondesk.analysis.study import bootstrap_ci
+
+    assert bootstrap_ci([0.0, 1.0]) == (0.0, 1.0)  # resampled means are 0, 0.5 or 1 (1/4, 1/2, 1/4)
+    assert bootstrap_ci([0.3] * 6) == pytest.approx((0.3, 0.3))
+    assert all(np.isnan(bootstrap_ci([0.4])))
+    values = np.random.default_rng(1).normal(0.5, 0.1, 40)
+    low, high = bootstrap_ci(values)
+    half = 1.96 * values.std(ddof=1) / np.sqrt(len(values))  # large n: close to the normal interval
+    assert low == pytest.approx(values.mean() - half, abs=0.01) and high == pytest.approx(
+        values.mean() + half, abs=0.01
+    )

@@ -88,7 +88,7 @@ class StudyDialog(QDialog):
         form.addRow("Condition names", self.conditions)
         self.window_s = QLineEdit()
         self.window_s.setPlaceholderText("seconds after each marker; empty: up to the next marker")
-        form.addRow("Window", self.window_s)
+        form.addRow("Window (s)", self.window_s)
         self.baseline = QLineEdit()
         self.baseline.setPlaceholderText("a condition, e.g. baseline (optional)")
         form.addRow("Baseline", self.baseline)
