@@ -331,3 +331,14 @@ def test_bootstrap_interval():
     assert low == pytest.approx(values.mean() - half, abs=0.01) and high == pytest.approx(
         values.mean() + half, abs=0.01
     )
+
+
+def test_a_bad_session_csv_is_named_in_one_line(study_sessions, tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text((study_sessions / "P1.csv").read_text().replace(",0.", ",zero.", 1))
+    assert main(["study", str(bad), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"emotiondesk: error: {bad}: cannot read session (column ") and len(error.splitlines()) == 1
+    (tmp_path / "notes.csv").write_text("a,b\n1,2\n")
+    assert main(["study", str(tmp_path / "notes.csv"), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    assert "not an emotiondesk session CSV" in capsys.readouterr().err

@@ -36,7 +36,10 @@ def read_session(path: Path | str) -> pd.DataFrame:
     if not path.is_file():
         raise RecordingError(f"{path}: no such file")
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        header = list(pd.read_csv(path, nrows=0, encoding="utf-8").columns)
+        text = {column: str for column in header if column in TEXT_COLUMNS}
+        empty = {column: [""] for column in header if column not in TEXT_COLUMNS}  # an empty number is missing
+        table = pd.read_csv(path, dtype=text, keep_default_na=False, na_values=empty, encoding="utf-8")
     except (OSError, ValueError, UnicodeDecodeError) as error:  # pandas' parser and empty-file errors are ValueErrors
         raise RecordingError(f"{path}: cannot read session ({str(error).splitlines()[0]})") from None
     labels = [column[2:] for column in table.columns if column.startswith("p_")]
@@ -44,10 +47,13 @@ def read_session(path: Path | str) -> pd.DataFrame:
     if missing or not labels:
         raise RecordingError(f"{path}: not an emotiondesk CSV (missing columns: {', '.join(missing) or 'p_<emotion>'})")
     columns = list(table.columns)
-    numeric = [c for c in table.columns if c not in TEXT_COLUMNS]
     try:
-        for column in numeric:
-            table[column] = pd.to_numeric(table[column].mask(table[column] == ""))
+        for column in (c for c in columns if c not in TEXT_COLUMNS):
+            if not pd.api.types.is_numeric_dtype(table[column]):  # the C parser left text in a number column
+                try:
+                    table[column] = pd.to_numeric(table[column])
+                except ValueError as error:
+                    raise ValueError(f"column {column}: {error}") from None
         table["face_id"] = table["face_id"].astype("Int64")
         table["frame"] = table["frame"].astype("int64")
         if table["time_s"].isna().any():
@@ -64,7 +70,7 @@ def read_session(path: Path | str) -> pd.DataFrame:
     names = face_names_of(sidecar, ((int(i), str(n)) for i, n in typed.itertuples(index=False)))
     keys = {int(i): names.canonical(int(i)) for i in found["face_id"].unique()}
     table["face_key"] = table["face_id"].map(keys).astype("Int64")
-    table["face"] = table["face_key"].map(lambda key: names.names.get(key) or str(key), na_action="ignore")
+    table["face"] = table["face_key"].map({key: names.names.get(key) or str(key) for key in set(keys.values())})
     table.attrs.update(
         path=str(path),
         keeps_empty_frames="face_found" in columns or bool(table["face_id"].isna().any()),
