@@ -50,4 +50,7 @@ def test_study_analysis_menu_reads_the_sessions_folder_and_opens_the_page(
     assert dialog.bar.value() == dialog.bar.maximum() == 2
     dialog.run_button.click()
     assert not dialog.isVisible()
+    next(a for a in file_menu.actions() if a.text() == "Study &analysis…").trigger()  # the last options again
+    assert window.study_dialog.conditions.text() == "1=baseline,3=video B" and window.study_dialog.baseline.text() == ""
+    window.study_dialog.reject()
     window.close()

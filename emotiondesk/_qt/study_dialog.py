@@ -64,8 +64,9 @@ class StudyThread(QThread):
 class StudyDialog(QDialog):
     """The folder and the study's options, then progress, then the page opened in the browser."""
 
-    def __init__(self, folder: Path, palette: str, parent=None) -> None:
+    def __init__(self, folder: Path, palette: str, parent=None, settings=None) -> None:
         super().__init__(parent)
+        self.settings = settings  # a QSettings: the last condition names, window and baseline are offered again
         self.setWindowTitle("Study analysis")
         self.resize(600, 220)
         self.palette_name = palette
@@ -102,6 +103,12 @@ class StudyDialog(QDialog):
         self.run_button.clicked.connect(self.start)
         for widget in (self.bar, self.status, self.run_button):
             layout.addWidget(widget)
+        if settings is not None:
+            for key, field in self.fields().items():
+                field.setText(str(settings.value(f"study/{key}", "")))
+
+    def fields(self) -> dict[str, QLineEdit]:
+        return {"conditions": self.conditions, "window": self.window_s, "baseline": self.baseline}
 
     @Slot()
     def choose_folder(self) -> None:
@@ -134,6 +141,9 @@ class StudyDialog(QDialog):
         except ValueError as error:
             self.status.setText(str(error))
             return
+        if self.settings is not None:
+            for key, field in self.fields().items():
+                self.settings.setValue(f"study/{key}", field.text().strip())
         folder = Path(self.folder.text().strip())
         out_dir = studies_dir() / f"{folder.name or 'sessions'}-{datetime.now():%Y%m%d-%H%M%S}"
         self.thread = StudyThread(folder, out_dir, options, self)
@@ -187,6 +197,7 @@ class StudyDialog(QDialog):
 
 def open_study_dialog(window) -> StudyDialog:
     """File ▸ Study analysis…: the dialog, on the window's sessions folder."""
-    window.study_dialog = StudyDialog(paths.sessions_dir(), getattr(window, "palette_name", "okabe-ito"), window)
+    palette = getattr(window, "palette_name", "okabe-ito")
+    window.study_dialog = StudyDialog(paths.sessions_dir(), palette, window, getattr(window, "settings", None))
     window.study_dialog.show()
     return window.study_dialog
