@@ -456,8 +456,6 @@ def build_study(
         if on_progress is not None:
             on_progress(number, len(paths), path.name)
         loaded.append(load_study_session(path))
-    if on_progress is not None:
-        on_progress(len(paths), len(paths), "")
     _unique_session_names(loaded)
     groups = model_groups(loaded, by_model)
     if len(groups) > 1:
@@ -475,6 +473,8 @@ def build_study(
         table, lacking = add_baseline(table, baseline)
         if lacking:
             notes.append(f"No {baseline!r} segment (so no values minus baseline) for: {', '.join(lacking)}.")
+    if on_progress is not None:
+        on_progress(len(paths), len(paths), "")
     quality = pd.DataFrame([quality_row(s) for s in loaded])
     settings = {
         "conditions": conditions,
