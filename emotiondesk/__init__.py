@@ -7,6 +7,8 @@ The public Python API (importable without Qt; each name loads its module on firs
 - `Sink`, `RunStatus` and the sinks `CsvRecorder`, `AnnotatedVideoSink`, `MarkersSink`;
 - `open_source`: a video, image, image folder or camera as frames; `analyze`: one input, end to end;
 - `check_outputs`, `Output`, `run_outputs`: the one output rule every command that writes checks before it starts.
+- `read_session`: a session CSV as a pandas DataFrame (sidecar and markers in `.attrs`); `read_study`: many
+  sessions as the study's tidy table (one row per participant × session × face × condition × emotion).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ _os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 _os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
 
 if TYPE_CHECKING:
+    from emotiondesk.analysis.study import read_study
+    from emotiondesk.analysis.tables import read_session
     from emotiondesk.pipeline import Pipeline, PipelineConfig, RunSummary
     from emotiondesk.runs.analyze import analyze
     from emotiondesk.sinks.base import RunStatus, Sink
@@ -54,6 +58,8 @@ _API = {
     "check_outputs": "emotiondesk.sinks.safety",
     "Output": "emotiondesk.sinks.safety",
     "run_outputs": "emotiondesk.sinks.safety",
+    "read_session": "emotiondesk.analysis.tables",
+    "read_study": "emotiondesk.analysis.study",
 }
 __all__ = [
     "AnnotatedVideoSink",
@@ -74,6 +80,8 @@ __all__ = [
     "check_outputs",
     "open_source",
     "run_outputs",
+    "read_session",
+    "read_study",
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import numpy as np
 
 from emotiondesk.errors import RecordingError
 from emotiondesk.metadata import FaceNames, SessionInfo
-from emotiondesk.sinks.csv_sink import frame_interval, read_session, session_summary, sidecar_path
+from emotiondesk.sinks.csv_sink import frame_interval, read_session_rows, session_summary, sidecar_path
 from emotiondesk.sinks.markers import Marker, load_markers, markers_path
 
 
@@ -93,31 +94,54 @@ def _is_stills(sidecar: dict, frames: dict[int, dict], rows: list[dict]) -> bool
     return len(files - {""}) > 1
 
 
+def read_sidecar(csv_path: Path) -> dict:
+    """The sidecar JSON beside a session CSV ({} when there is none); raises RecordingError naming it."""
+    path = sidecar_path(Path(csv_path))
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise RecordingError(f"{path}: cannot read sidecar ({error})") from None
+    if not isinstance(data, dict):
+        raise RecordingError(f"{path}: cannot read sidecar (not a JSON object)")
+    return data
+
+
+def face_names_of(sidecar: dict, typed: Iterable[tuple[int, str]] = ()) -> FaceNames:
+    """The sidecar's final names and merges, plus names typed while recording (`(face_id, face_name)` pairs
+    from the rows) for CSVs whose sidecar lacks them."""
+    names = FaceNames.from_dict(sidecar)
+    for face_id, name in typed:
+        if name and not names.name(face_id):
+            names.rename(face_id, name)
+    return names
+
+
+def source_fps(sidecar: dict) -> float | None:
+    """The source's frame rate when it is a video (a camera's frame times are measured instead)."""
+    source = sidecar.get("source") or {}
+    return source.get("fps") if source.get("kind") == "video" else None
+
+
 def load_recorded(csv_path: Path) -> RecordedSession:
     """Read a session CSV with its sidecar and markers CSV when they exist; the sidecar's final names win."""
     csv_path = Path(csv_path)
-    data = read_session(csv_path)
+    data = read_session_rows(csv_path)
     labels, rows = data.labels, data.rows
-    sidecar: dict = {}
-    if sidecar_path(csv_path).exists():
-        try:
-            sidecar = json.loads(sidecar_path(csv_path).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise RecordingError(f"{sidecar_path(csv_path)}: cannot read sidecar ({error})") from None
+    sidecar = read_sidecar(csv_path)
     stills = _is_stills(sidecar, data.frames, rows)
-    names = FaceNames() if stills else FaceNames.from_dict(sidecar)
     titles: dict[int, str] = {}
-    if stills:  # each face of each image is its own item: nothing is joined across images
+    if stills:  # each face of each image is its own item: nothing is joined across images, no names apply
+        names = FaceNames()
         items: dict[tuple[int, int], int] = {}
         for row in rows:
             item = items.setdefault((row["frame"], row["face_id"]), len(items) + 1)
             titles[item] = f"{row['source_file'] or 'image ' + str(row['frame'])} #{row['face_id']}"
             row["face_id"] = item
-    for row in rows:  # names typed while recording, for CSVs whose sidecar lacks them
-        if not stills and row["face_name"] and not names.name(row["face_id"]):
-            names.rename(row["face_id"], row["face_name"])
-    fps = (sidecar.get("source") or {}).get("fps") if (sidecar.get("source") or {}).get("kind") == "video" else None
-    interval = frame_interval(rows, fps)
+    else:
+        names = face_names_of(sidecar, ((row["face_id"], row["face_name"]) for row in rows))
+    interval = frame_interval(rows, source_fps(sidecar))
     session = RecordedSession(
         csv_path,
         labels,

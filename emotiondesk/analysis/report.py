@@ -38,15 +38,14 @@ def render_report(session: RecordedSession, window_s: float = 5.0, palette: str 
     """The report as one HTML string: metadata, per-face distributions, timeline with markers, marker windows."""
     from matplotlib.figure import Figure
 
-    from emotiondesk.analysis.figures import draw_distribution, draw_timeline
+    from emotiondesk.analysis.figures import draw_distribution, draw_timeline, shown_faces
 
     esc = html.escape
     side = session.sidecar
-    faces = max(len(session.summary), 1)
-    height = min(1.2 + 0.45 * faces, 40.0)  # an image folder of hundreds of faces: bars get thinner, not the page
-    distribution = Figure(figsize=(9, height), layout="constrained")
+    faces = max(len(shown_faces(session)), 1)
+    distribution = Figure(figsize=(9, 1.2 + 0.45 * faces), layout="constrained")
     draw_distribution(distribution.subplots(), session, palette)
-    timeline = Figure(figsize=(9, min(1.6 + 0.45 * faces, 40.0)), layout="constrained")
+    timeline = Figure(figsize=(9, 1.9 + 0.3 * faces), layout="constrained")
     if not session.stills:  # unrelated images have no time axis
         draw_timeline(timeline.subplots(), session, palette)
     model = side.get("model") or {}

@@ -23,6 +23,8 @@ def command_analyze(args: argparse.Namespace) -> int:
         detector=args.detector,
         min_detection_confidence=args.min_confidence,
         smoothing_window=args.smoothing,
+        reid_s=args.reid_seconds,
+        max_faces=args.max_faces,
         face_details=args.face_details or args.face_details_every > 1,
         face_details_every=args.face_details_every,
     )
@@ -106,6 +108,10 @@ def check_options(args: argparse.Namespace) -> None:
         raise UsageError(f"--max-frames {args.max_frames}: must be at least 1")
     if args.face_details_every < 1:
         raise UsageError(f"--face-details-every {args.face_details_every}: must be at least 1")
+    if args.reid_seconds < 0:
+        raise UsageError(f"--reid-seconds {args.reid_seconds}: must be 0 or more (0 = off)")
+    if args.max_faces is not None and args.max_faces < 1:
+        raise UsageError(f"--max-faces {args.max_faces}: must be at least 1")
     if args.jobs is not None and args.out is None and len(args.input) == 1:
         raise UsageError(f"--jobs {args.jobs}: is for batches (--out DIR); one input runs in one process")
 

@@ -234,7 +234,7 @@ class SessionRows:
         return sum(1 for frame in self.frames.values() if not frame["faces"])
 
 
-def read_session(path: Path) -> SessionRows:
+def read_session_rows(path: Path) -> SessionRows:
     """Read a recorded CSV back with numbers parsed; raises RecordingError naming the file.
 
     Each face row has `time_s, frame, face_id, label, smoothed_label, p` (probabilities, in label order),
@@ -283,7 +283,7 @@ def read_session(path: Path) -> SessionRows:
 
 def load_session(path: Path) -> tuple[tuple[str, ...], list[dict]]:
     """(labels, face rows) of a recorded CSV (see `read_session`; rows of frames without a face are left out)."""
-    session = read_session(path)
+    session = read_session_rows(path)
     return session.labels, session.rows
 
 
