@@ -55,7 +55,7 @@ def study_sessions(tmp_path_factory, face_image, contract_model) -> Path:
         analyze(clip, sessions / f"{participant}.csv", contract_model, participant, markers)
     sidecar = sessions / "P2.json"
     data = json.loads(sidecar.read_text())
-    ids = sorted({row["face_id"] for row in read_rows(sessions / "P2.csv")})
+    ids = sorted({row["face_id"] for row in read_rows(sessions / "P2.csv") if row["face_id"]})  # not no-face rows
     assert len(ids) == 2, f"the tracker should give the returning face a new ID: {ids}"
     data["face_merges"] = {str(ids[1]): ids[0]}
     data["face_names"] = {str(ids[0]): "Bea"}
@@ -75,7 +75,7 @@ def study_rows(path: Path) -> list[dict]:
 def recompute(session_csv: Path, conditions: dict[str, str], window_s: float | None = None) -> dict[tuple, dict]:
     """(participant, face, condition, emotion) → mean_probability, share_labelled, frames, start_s, end_s —
     from the CSV, sidecar and markers CSV alone."""
-    rows = read_rows(session_csv)
+    rows = [r for r in read_rows(session_csv) if r.get("face_found", "1") != "0"]  # faces only: no-face rows aside
     side = json.loads(session_csv.with_suffix(".json").read_text())
     marks = read_rows(session_csv.with_name(session_csv.stem + "_markers.csv"))
     labels = [c[2:] for c in rows[0] if c.startswith("p_")]
@@ -161,7 +161,7 @@ def test_baseline_subtracts_each_participants_own_baseline(study_sessions, tmp_p
     rows = study_rows(out / "study.csv")
     for participant in ("P1", "P2", "P3"):
         mine = [r for r in rows if r["participant"] == participant]
-        source = read_rows(study_sessions / f"{participant}.csv")
+        source = [r for r in read_rows(study_sessions / f"{participant}.csv") if r.get("face_found", "1") != "0"]
         base = [r for r in source if 0.4 - 1e-6 <= float(r["time_s"]) < 1.0 - 1e-6]  # all faces pooled
         for row in mine:
             own = sum(float(r[f"p_{row['emotion']}"]) for r in base) / len(base)
@@ -273,7 +273,7 @@ def test_python_api(study_sessions):
     assert table.attrs["sidecar"]["session"]["participant"] == "P2"
     assert table.attrs["labels"] == ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
     assert [m["text"] for m in table.attrs["markers"]] == ["", "video A", ""]
-    assert set(table["face"]) == {"Bea"} and table["face_key"].nunique() == 1 and table["face_id"].nunique() == 2
+    assert set(table["face"].dropna()) == {"Bea"} and table["face_key"].nunique() == 1 and table["face_id"].nunique() == 2
     tidy = emotiondesk.read_study(study_sessions, conditions=CONDITIONS)
     assert tidy.equals(emotiondesk.read_study([study_sessions / f"P{i}.csv" for i in (1, 2, 3)], CONDITIONS))
     assert set(tidy["participant"]) == {"P1", "P2", "P3"}
