@@ -273,7 +273,9 @@ def test_python_api(study_sessions):
     assert table.attrs["sidecar"]["session"]["participant"] == "P2"
     assert table.attrs["labels"] == ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
     assert [m["text"] for m in table.attrs["markers"]] == ["", "video A", ""]
-    assert set(table["face"].dropna()) == {"Bea"} and table["face_key"].nunique() == 1 and table["face_id"].nunique() == 2
+    assert (
+        set(table["face"].dropna()) == {"Bea"} and table["face_key"].nunique() == 1 and table["face_id"].nunique() == 2
+    )
     tidy = emotiondesk.read_study(study_sessions, conditions=CONDITIONS)
     assert tidy.equals(emotiondesk.read_study([study_sessions / f"P{i}.csv" for i in (1, 2, 3)], CONDITIONS))
     assert set(tidy["participant"]) == {"P1", "P2", "P3"}
