@@ -151,7 +151,8 @@ def test_summary_saves_the_figure_with_the_legend_beside_the_plot(qtbot, window,
         assert dialog.save_figure(target)
         assert target.read_bytes().startswith(magic)
     png = (tmp_path / "figure.png").read_bytes()
-    assert png != dialog.grab().toImage().bits().tobytes()[: len(png)]
+    grabbed = dialog.grab().toImage()  # kept: bits() of a temporary QImage reads freed memory
+    assert png != grabbed.constBits().tobytes()[: len(png)]
     report = dialog.write_report()
     assert report == tmp_path / "s.html" and "2" in report.read_text()
 

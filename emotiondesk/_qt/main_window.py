@@ -8,24 +8,14 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
-from PySide6.QtWidgets import (
-    QDialog,
-    QFileDialog,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
-from emotiondesk._qt import paths
+from emotiondesk._qt import messages, open_media, open_session, paths
 from emotiondesk._qt.batch_dialog import analyse_folder
 from emotiondesk._qt.faces_panel import FacesPanel
 from emotiondesk._qt.help import LIMITS_NOTE, PRIVACY_NOTE, SHORTCUTS, show_about, show_shortcuts
@@ -33,14 +23,15 @@ from emotiondesk._qt.menus import build_menus
 from emotiondesk._qt.playback import PlaybackBar, fill_camera_menu
 from emotiondesk._qt.session_panel import SessionBar, SessionController
 from emotiondesk._qt.settings_dialog import SettingsDialog
+from emotiondesk._qt.status_line import StatusLine
 from emotiondesk._qt.summary import SessionSummaryDialog
 from emotiondesk._qt.timeline import EmotionTimeline
 from emotiondesk._qt.widgets import SourceBanner, VideoView
-from emotiondesk.assets import DEFAULT_EMOTION_MODEL, EMOTION_MODELS
+from emotiondesk.assets import DEFAULT_EMOTION_MODEL
 from emotiondesk.metadata import unused_path
 from emotiondesk.palette import DEFAULT_PALETTE, PALETTES
 from emotiondesk.pipeline import PipelineConfig
-from emotiondesk.sources import list_cameras
+from emotiondesk.sources import CAMERA_PATTERN, list_cameras, open_source
 from emotiondesk.types import FrameResult
 
 __all__ = ["LIMITS_NOTE", "PRIVACY_NOTE", "SHORTCUTS", "MainWindow", "SettingsDialog"]
@@ -75,7 +66,8 @@ class MainWindow(QMainWindow):
         self.source_spec: str | None = None
         self.labels: tuple[str, ...] = ()
         self.model_name = ""
-        self.display_times: list[float] = []
+        self.source_opener = open_source  # how workers open a spec (a benchmark hands in a camera-paced source)
+        self._analysed: str | None = None  # the CSV of a whole-file analysis that just reached the end
         self.session = SessionController(self.settings, lambda: self.worker, lambda: paths.sessions_dir(), self)
         self.setWindowTitle("emotiondesk")
         self._build_ui()
@@ -134,6 +126,7 @@ class MainWindow(QMainWindow):
         self.banner_text, self.retry_button = self.banner.text, self.banner.retry_button
         self.retry_button.clicked.connect(self.retry_source)
         self.banner.open_button.clicked.connect(self.open_file_dialog)
+        self.banner.settings_button.clicked.connect(self.open_settings)
         self.playback = PlaybackBar()
         self.playback.loop.setChecked(self.loop)
 
@@ -169,14 +162,8 @@ class MainWindow(QMainWindow):
         main.setStretchFactor(1, 1)
         self.setCentralWidget(main)
 
-        self.status_fps = QLabel("– fps")
-        self.status_ms = QLabel("– ms/frame")
-        self.status_faces = QLabel("0 faces")
-        self.status_model = QLabel("")
-        self.rec_indicator = QLabel("")
-        self.rec_indicator.setStyleSheet("color: #e0302f; font-weight: bold;")
-        for widget in (self.rec_indicator, self.status_fps, self.status_ms, self.status_faces, self.status_model):
-            self.statusBar().addPermanentWidget(widget)
+        self.status_line = StatusLine(self.statusBar())
+        self.rec_indicator, self.status_model = self.status_line.rec_indicator, self.status_line.model
 
     def _connect_parts(self) -> None:
         self.session.message.connect(self.statusBar().showMessage)
@@ -185,7 +172,7 @@ class MainWindow(QMainWindow):
         self.session.markers_changed.connect(self._markers_changed)
         self.faces.rename_requested.connect(self.session.ask_rename)
         self.faces.merge_requested.connect(self.session.merge_faces)
-        self.playback.analyse_requested.connect(self.analyse_whole_file)
+        self.playback.analyse_requested.connect(self.ask_and_analyse)
 
     # --- sources --------------------------------------------------------------------------------
     def open_source(self, spec: str) -> None:
@@ -200,10 +187,13 @@ class MainWindow(QMainWindow):
         self.video.clear(f"Opening {spec}…")
         self.timeline.clear_samples()
         self.faces.clear()
-        worker = PipelineWorker(self.source_spec, self.config, realtime=self.realtime, loop=self.loop, lsl=self.lsl)
+        worker = PipelineWorker(
+            self.source_spec, self.config, self.realtime, self.loop, self.lsl, opener=self.source_opener
+        )
         worker.frame_ready.connect(self.on_frame)
         worker.source_opened.connect(self.on_source_opened)
         worker.source_failed.connect(self.on_source_failed)
+        worker.model_failed.connect(self.on_model_failed)
         worker.source_finished.connect(self.on_source_finished)
         worker.recording_started.connect(self.session.on_recording_started)
         worker.recording_stopped.connect(self.session.on_recording_stopped)
@@ -250,20 +240,31 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def open_file_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self,
-            "Open video or image",
-            str(Path.home()),
-            "Media (*.mp4 *.avi *.mov *.mkv *.webm *.png *.jpg *.jpeg *.bmp);;All files (*)",
-        )
-        if path:
-            self.open_source(path)
+        """File ▸ Open file…: starts in the current file's folder (else the last one opened)."""
+        path = open_media.ask_media_file(self, self.source_spec, self.settings)
+        if path is not None:
+            self.open_source(str(path))
+
+    @Slot()
+    def open_session_dialog(self) -> None:
+        """File ▸ Open session…: a past recording's summary, timeline, markers and report."""
+        dialog = open_session.ask_session(self, self.palette_name)
+        if dialog is not None:
+            dialog.exec()
 
     def _fill_camera_menu(self) -> None:
         fill_camera_menu(self.camera_menu, self.camera_group, self.source_spec, self.open_source)
 
-    def show_banner(self, message: str, retry: bool) -> None:
-        self.banner.show_message(message, retry)
+    def show_banner(self, message: str, retry: bool, model: bool = False) -> None:
+        self.banner.show_message(message, retry, model)
+
+    def _show_unavailable(self, placeholder: str) -> None:
+        """Nothing is playing: no picture, no faces, no rates, and a title that says so."""
+        self.video.clear(placeholder)
+        self.faces.clear()
+        self.status_line.clear()
+        name = Path(self.source_spec).name if self.source_spec and not self.source_spec.isdigit() else self.source_spec
+        self.setWindowTitle(f"emotiondesk — {name or 'no source'} (unavailable)")
 
     # --- worker signals (queued into this, the UI thread) ---------------------------------------
     @Slot(str, str)
@@ -277,28 +278,50 @@ class MainWindow(QMainWindow):
             self.playback.source_opened(kind, worker.frame_count, worker.fps)
         self.timeline.set_labels(self.labels)
         self.status_model.setText(f"model: {self.model_name}")
-        self.statusBar().showMessage(f"Playing {name}", 3000)
+        self.statusBar().showMessage(f"Playing {name}.", 3000)
         self.setWindowTitle(f"emotiondesk — {name}")
 
     @Slot(str, bool)
     def on_source_failed(self, message: str, retry: bool) -> None:
         if self.sender() is not self.worker:
             return  # a stopped worker's last words
+        recording = self.recording_path  # only a recording this source was making is "kept so far"
+        kept = recording if recording is not None and recording.exists() else None
         self.session.source_failed()
-        kept = self.recording_path or self.last_recording
-        self.video.clear("Source unavailable")
-        self.show_banner(message + (f" The recording so far is kept: {kept}." if kept else ""), retry)
-        if not retry and self.source_spec and not self.source_spec.isdigit():
-            QMessageBox.warning(self, "Cannot open file", message)
+        self._show_unavailable("Source unavailable")
+        camera = bool(self.source_spec) and CAMERA_PATTERN.match(self.source_spec) is not None
+        text = messages.source_failed(message, camera, kept)
+        self.show_banner(text, retry)
+        if not camera:
+            messages.show(self, "warning", "Cannot open file", text)
+
+    @Slot(str)
+    def on_model_failed(self, message: str) -> None:
+        if self.sender() is not self.worker:
+            return
+        self.session.source_failed()
+        self._show_unavailable("No emotion model")
+        text = messages.model_failed(message)
+        self.show_banner(text, retry=False, model=True)
+        messages.show(self, "warning", "Cannot load the emotion model", text)
 
     @Slot()
     def on_source_finished(self) -> None:
-        self.statusBar().showMessage("End of file — Record plays it again from the start; export and summary", 5000)
+        self.playback.source_ended()
+        if self._analysed is not None:  # the analysis's message (where it was saved) stays
+            self._analysed = None
+            return
+        self.statusBar().showMessage(
+            "End of file. Press Play (K) to watch it again, or Record (Space) to record it from the start.", 10000
+        )
 
     @Slot(str)
     def on_analysis_finished(self, path: str) -> None:
         self.playback.finish_analysis()
-        self.statusBar().showMessage(f"Whole file analysed: {path}", 8000)
+        self._analysed = path
+        self.statusBar().showMessage(
+            f"Whole file analysed and saved to {path}. See it in File ▸ Session summary… or export it (Ctrl+E).", 15000
+        )
 
     @Slot(object, object)
     def on_frame(self, image: np.ndarray, result: FrameResult) -> None:
@@ -310,13 +333,7 @@ class MainWindow(QMainWindow):
         self.timeline.add_result(result)
         self.faces.update_faces(result)
         self.playback.update_position(result.index, result.time_s)
-        now = time.monotonic()
-        self.display_times = [t for t in self.display_times if now - t < 2.0] + [now]
-        if len(self.display_times) > 1:
-            fps = (len(self.display_times) - 1) / (self.display_times[-1] - self.display_times[0])
-            self.status_fps.setText(f"{fps:.1f} fps")
-        self.status_ms.setText(f"{result.timings_ms.get('total', 0):.1f} ms/frame")
-        self.status_faces.setText(f"{len(result.faces)} face{'s' if len(result.faces) != 1 else ''}")
+        self.status_line.show_result(result)
         if worker is not None:
             worker.frame_taken()
 
@@ -339,6 +356,12 @@ class MainWindow(QMainWindow):
     def analyse_whole_file(self, path: Path | None = None) -> None:
         if self.session.analyse_whole_file(path):
             self.playback.start_analysis()
+
+    @Slot()
+    def ask_and_analyse(self) -> None:
+        """Analyse whole file (the button): asks for or confirms the participant first, like Record."""
+        if self.session.confirm_info():
+            self.analyse_whole_file()
 
     @Slot(bool)
     def _show_recording(self, on: bool) -> None:
@@ -365,7 +388,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def on_lsl_failed(self, message: str) -> None:
-        self.statusBar().showMessage(f"LSL off: {message}", 10000)
+        self.statusBar().showMessage(messages.join(f"LSL streaming is off: {message}"), 10000)
 
     @Slot()
     def _update_rec_indicator(self) -> None:
@@ -380,7 +403,9 @@ class MainWindow(QMainWindow):
         return self.session.export_csv(Path(target))
 
     def summary_dialog(self) -> SessionSummaryDialog | None:
-        """The summary of the current/last recording (None with a message when there is none)."""
+        """The summary of the current/last recording; with none yet, an earlier one from the sessions folder."""
+        if self.recording_path is None and self.last_recording is None:
+            return open_session.offer_past_sessions(self, self.palette_name)
         return self.session.summary_dialog(self.palette_name)
 
     @Slot()
@@ -422,8 +447,7 @@ class MainWindow(QMainWindow):
     def apply_settings(self, dialog: SettingsDialog) -> None:
         """Take the dialog's choices, remember them, and restart the current source with them."""
         dialog.apply_to(self.config)
-        if self.config.model in EMOTION_MODELS:  # a custom file is for this session only
-            self.settings.setValue("model", self.config.model)
+        self.settings.setValue("model", self.config.model)  # a bundled name, or a file checked when chosen
         self.settings.setValue("detector", self.config.detector)
         self.settings.setValue("min_confidence", self.config.min_detection_confidence)
         self.settings.setValue("smoothing", self.config.smoothing_window)

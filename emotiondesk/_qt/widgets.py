@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
@@ -21,7 +21,11 @@ def bgr_to_qimage(image: np.ndarray) -> QImage:
 
 
 class VideoView(QWidget):
-    """The frame scaled with its aspect ratio, plus a box, ID, label and confidence per face."""
+    """The frame scaled with its aspect ratio, plus a box, ID, label and confidence per face.
+
+    `painted` is emitted once per result, when its overlay has been painted (display rate and latency hooks)."""
+
+    painted = Signal(object)  # FrameResult
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -35,6 +39,7 @@ class VideoView(QWidget):
         self.palette_name = DEFAULT_PALETTE
         self.names = FaceNames()
         self.placeholder = "No source — open a file (Ctrl+O) or pick a camera"
+        self._painted: FrameResult | None = None
 
     def show_frame(self, image: np.ndarray, result: FrameResult) -> None:
         self.image = bgr_to_qimage(image)
@@ -64,8 +69,14 @@ class VideoView(QWidget):
         target = self.image_rect()
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         painter.drawImage(target, self.image)
-        if self.result is None or not self.show_boxes:
-            return
+        if self.result is not None and self.show_boxes:
+            self._paint_overlay(painter, target)
+        painter.end()
+        if self.result is not None and self.result is not self._painted:
+            self._painted = self.result
+            self.painted.emit(self.result)
+
+    def _paint_overlay(self, painter: QPainter, target: QRectF) -> None:
         scale = target.width() / self.image.width()
         font = QFont(painter.font())
         font.setPointSizeF(max(8.0, 10.0 * min(scale * 1.5, 1.5)))
@@ -132,7 +143,8 @@ class ProbabilityBars(QWidget):
 
 
 class SourceBanner(QFrame):
-    """A red strip over the video saying why the source is unavailable, with Retry and Open file…."""
+    """A red strip over the video saying why the source is unavailable, with Retry and Open file… — or, when the
+    model is the problem, Settings…."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -142,12 +154,15 @@ class SourceBanner(QFrame):
         self.text.setWordWrap(True)
         self.retry_button = QPushButton("Retry")
         self.open_button = QPushButton("Open file…")
+        self.settings_button = QPushButton("Settings…")
         layout.addWidget(self.text, 1)
-        layout.addWidget(self.retry_button)
-        layout.addWidget(self.open_button)
+        for button in (self.retry_button, self.open_button, self.settings_button):
+            layout.addWidget(button)
         self.hide()
 
-    def show_message(self, message: str, retry: bool) -> None:
+    def show_message(self, message: str, retry: bool, model: bool = False) -> None:
         self.text.setText(message)
-        self.retry_button.setVisible(retry)
+        self.retry_button.setVisible(retry and not model)
+        self.open_button.setVisible(not model)
+        self.settings_button.setVisible(model)
         self.show()

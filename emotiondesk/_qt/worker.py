@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from PySide6.QtCore import QThread, Signal
 
-from emotiondesk.errors import EmotionDeskError
+from emotiondesk.errors import EmotionDeskError, ModelError
 from emotiondesk.metadata import FaceNames, SessionInfo
 from emotiondesk.pipeline import Pipeline, PipelineConfig, RunSummary, config_for_source
 from emotiondesk.sinks.base import RunStatus
@@ -49,6 +50,7 @@ class PipelineWorker(QThread):
     frame_ready = Signal(object, object)  # BGR image (numpy), FrameResult
     source_opened = Signal(str, str)  # source name, kind
     source_failed = Signal(str, bool)  # message, retry makes sense (camera)
+    model_failed = Signal(str)  # the emotion or face model cannot be loaded (message): not the source's fault
     source_finished = Signal()
     recording_started = Signal(str)  # CSV path
     recording_stopped = Signal(str, int)  # CSV path, rows
@@ -57,9 +59,16 @@ class PipelineWorker(QThread):
     lsl_failed = Signal(str)  # LSL was asked for but cannot stream (message); the source keeps running
 
     def __init__(
-        self, source_spec: str, config: PipelineConfig, realtime: bool = True, loop: bool = False, lsl: bool = False
+        self,
+        source_spec: str,
+        config: PipelineConfig,
+        realtime: bool = True,
+        loop: bool = False,
+        lsl: bool = False,
+        opener: Callable[[str], FrameSource] = open_source,
     ) -> None:
         super().__init__()
+        self.opener = opener  # `sources.open_source`; benchmarks hand in a camera-paced source
         self.lsl = lsl
         self.live_sinks: list = []  # LSL outlets: every processed frame, recording or not
         self.source_spec = source_spec
@@ -146,7 +155,7 @@ class PipelineWorker(QThread):
         pipeline = None
         source = None
         try:
-            source = open_source(self.source_spec)
+            source = self.opener(self.source_spec)
             self.config = config_for_source(self.config, source.kind, source.frame_count)
             pipeline = Pipeline(self.config)
             self.model_name = pipeline.classifier.name
@@ -164,8 +173,10 @@ class PipelineWorker(QThread):
                 if not again:
                     break
                 source.close()
-                source = open_source(self.source_spec)
+                source = self.opener(self.source_spec)
                 pipeline.restart_tracking()
+        except ModelError as error:
+            self.model_failed.emit(str(error))
         except EmotionDeskError as error:
             self.source_failed.emit(str(error), source is None or source.kind == "camera" or self.source_spec.isdigit())
         finally:
@@ -276,7 +287,10 @@ class PipelineWorker(QThread):
             else:
                 self.speed = requests.speed
                 action = action or "speed"
-        if requests.paused is not None and requests.paused != self.paused:
+        if requests.paused is False and self.ended and source.kind == "video":
+            self.paused = False
+            action = "restart"  # Play on a file that has ended plays it again from its first frame
+        elif requests.paused is not None and requests.paused != self.paused:
             self.paused = requests.paused
             action = action or ("resume" if not self.paused else None)
         if requests.seek is not None and source.kind == "video":
