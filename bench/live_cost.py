@@ -160,8 +160,10 @@ def main() -> int:
         f"{os.cpu_count()} cores"
     )
     print()
-    print("| mode | latency p50 (ms) | latency p95 (ms) | display fps | camera fps | dropped/run | CPU (% of one core) "
-          "| worker ms/frame |")
+    print(
+        "| mode | latency p50 (ms) | latency p95 (ms) | display fps | camera fps | dropped/run | CPU (% of one core) "
+        "| worker ms/frame |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for mode, results in runs.items():
 

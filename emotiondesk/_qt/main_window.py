@@ -12,26 +12,25 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer, Slot
-from PySide6.QtWidgets import QDialog, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import QSettings, QTimer, Slot
+from PySide6.QtWidgets import QDialog
 
 from emotiondesk._qt import messages, open_media, open_session, paths
 from emotiondesk._qt.batch_dialog import analyse_folder
-from emotiondesk._qt.faces_panel import FacesPanel
 from emotiondesk._qt.help import LIMITS_NOTE, PRIVACY_NOTE, SHORTCUTS, show_about, show_shortcuts
+from emotiondesk._qt.layout import build_layout
 from emotiondesk._qt.menus import build_menus
-from emotiondesk._qt.playback import PlaybackBar, fill_camera_menu
-from emotiondesk._qt.session_panel import SessionBar, SessionController
+from emotiondesk._qt.playback import fill_camera_menu
+from emotiondesk._qt.session_panel import SessionController
 from emotiondesk._qt.settings_dialog import SettingsDialog
-from emotiondesk._qt.status_line import StatusLine
+from emotiondesk._qt.source_slots import SourceSlots
 from emotiondesk._qt.summary import SessionSummaryDialog
-from emotiondesk._qt.timeline import EmotionTimeline
-from emotiondesk._qt.widgets import SourceBanner, VideoView
+from emotiondesk._qt.throttle import Throttle
 from emotiondesk.assets import DEFAULT_EMOTION_MODEL
 from emotiondesk.metadata import unused_path
 from emotiondesk.palette import DEFAULT_PALETTE, PALETTES
 from emotiondesk.pipeline import PipelineConfig
-from emotiondesk.sources import CAMERA_PATTERN, list_cameras, open_source
+from emotiondesk.sources import list_cameras, open_source
 from emotiondesk.types import FrameResult
 
 __all__ = ["LIMITS_NOTE", "PRIVACY_NOTE", "SHORTCUTS", "MainWindow", "SettingsDialog"]
@@ -41,7 +40,7 @@ def timestamped_name(prefix: str = "session") -> str:
     return f"{prefix}-{datetime.now().strftime('%Y%m%d-%H%M%S')}.csv"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(SourceSlots):
     """Live view, faces list, probability bars, timeline, playback, recording/session and export."""
 
     def __init__(
@@ -86,6 +85,7 @@ class MainWindow(QMainWindow):
         self.rec_timer = QTimer(self)
         self.rec_timer.timeout.connect(self._update_rec_indicator)
         self.rec_timer.start(500)
+        self.panel_throttle = Throttle(self._refresh_panel, 100, self)
 
     # --- the parts' state, under the names the window always had --------------------------------
     @property
@@ -118,52 +118,7 @@ class MainWindow(QMainWindow):
 
     # --- layout ---------------------------------------------------------------------------------
     def _build_ui(self) -> None:
-        self.video = VideoView()
-        self.video.mirror = self.settings.value("mirror", "false") in (True, "true")
-        self.video.show_boxes = self.settings.value("show_boxes", "true") in (True, "true")
-        self.video.show_labels = self.settings.value("show_labels", "true") in (True, "true")
-        self.banner = SourceBanner()
-        self.banner_text, self.retry_button = self.banner.text, self.banner.retry_button
-        self.retry_button.clicked.connect(self.retry_source)
-        self.banner.open_button.clicked.connect(self.open_file_dialog)
-        self.banner.settings_button.clicked.connect(self.open_settings)
-        self.playback = PlaybackBar()
-        self.playback.loop.setChecked(self.loop)
-
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.banner)
-        left_layout.addWidget(self.video, 1)
-        left_layout.addWidget(self.playback)
-
-        self.faces = FacesPanel()
-        self.faces.details.setVisible(self.config.face_details)
-        self.details_panel = self.faces.details
-        self.faces_list = self.faces.faces_list
-        self.bars = self.faces.bars
-        self.session_bar = SessionBar(self.session)
-        side = QWidget()
-        side_layout = QVBoxLayout(side)
-        side_layout.addWidget(self.session_bar)
-        side_layout.addWidget(self.faces, 1)
-        side.setMinimumWidth(280)
-
-        top = QSplitter(Qt.Orientation.Horizontal)
-        top.addWidget(left)
-        top.addWidget(side)
-        top.setStretchFactor(0, 3)
-        top.setStretchFactor(1, 1)
-        self.timeline = EmotionTimeline(float(self.settings.value("timeline_s", 30)))
-        main = QSplitter(Qt.Orientation.Vertical)
-        main.addWidget(top)
-        main.addWidget(self.timeline)
-        main.setStretchFactor(0, 4)
-        main.setStretchFactor(1, 1)
-        self.setCentralWidget(main)
-
-        self.status_line = StatusLine(self.statusBar())
-        self.rec_indicator, self.status_model = self.status_line.rec_indicator, self.status_line.model
+        build_layout(self)
 
     def _connect_parts(self) -> None:
         self.session.message.connect(self.statusBar().showMessage)
@@ -187,6 +142,8 @@ class MainWindow(QMainWindow):
         self.video.clear(f"Opening {spec}…")
         self.timeline.clear_samples()
         self.faces.clear()
+        self.session.last_result = None
+        self.panel_throttle.reset()  # the new source's first frame fills the panel at once
         worker = PipelineWorker(
             self.source_spec, self.config, self.realtime, self.loop, self.lsl, opener=self.source_opener
         )
@@ -255,74 +212,6 @@ class MainWindow(QMainWindow):
     def _fill_camera_menu(self) -> None:
         fill_camera_menu(self.camera_menu, self.camera_group, self.source_spec, self.open_source)
 
-    def show_banner(self, message: str, retry: bool, model: bool = False) -> None:
-        self.banner.show_message(message, retry, model)
-
-    def _show_unavailable(self, placeholder: str) -> None:
-        """Nothing is playing: no picture, no faces, no rates, and a title that says so."""
-        self.video.clear(placeholder)
-        self.faces.clear()
-        self.status_line.clear()
-        name = Path(self.source_spec).name if self.source_spec and not self.source_spec.isdigit() else self.source_spec
-        self.setWindowTitle(f"emotiondesk — {name or 'no source'} (unavailable)")
-
-    # --- worker signals (queued into this, the UI thread) ---------------------------------------
-    @Slot(str, str)
-    def on_source_opened(self, name: str, kind: str) -> None:
-        worker = self.sender()
-        if worker is not self.worker:
-            return
-        self.labels = worker.labels if worker is not None else ()
-        self.model_name = worker.model_name if worker is not None else ""
-        if worker is not None and worker is self.worker:
-            self.playback.source_opened(kind, worker.frame_count, worker.fps)
-        self.timeline.set_labels(self.labels)
-        self.status_model.setText(f"model: {self.model_name}")
-        self.statusBar().showMessage(f"Playing {name}.", 3000)
-        self.setWindowTitle(f"emotiondesk — {name}")
-
-    @Slot(str, bool)
-    def on_source_failed(self, message: str, retry: bool) -> None:
-        if self.sender() is not self.worker:
-            return  # a stopped worker's last words
-        recording = self.recording_path  # only a recording this source was making is "kept so far"
-        kept = recording if recording is not None and recording.exists() else None
-        self.session.source_failed()
-        self._show_unavailable("Source unavailable")
-        camera = bool(self.source_spec) and CAMERA_PATTERN.match(self.source_spec) is not None
-        text = messages.source_failed(message, camera, kept)
-        self.show_banner(text, retry)
-        if not camera:
-            messages.show(self, "warning", "Cannot open file", text)
-
-    @Slot(str)
-    def on_model_failed(self, message: str) -> None:
-        if self.sender() is not self.worker:
-            return
-        self.session.source_failed()
-        self._show_unavailable("No emotion model")
-        text = messages.model_failed(message)
-        self.show_banner(text, retry=False, model=True)
-        messages.show(self, "warning", "Cannot load the emotion model", text)
-
-    @Slot()
-    def on_source_finished(self) -> None:
-        self.playback.source_ended()
-        if self._analysed is not None:  # the analysis's message (where it was saved) stays
-            self._analysed = None
-            return
-        self.statusBar().showMessage(
-            "End of file. Press Play (K) to watch it again, or Record (Space) to record it from the start.", 10000
-        )
-
-    @Slot(str)
-    def on_analysis_finished(self, path: str) -> None:
-        self.playback.finish_analysis()
-        self._analysed = path
-        self.statusBar().showMessage(
-            f"Whole file analysed and saved to {path}. See it in File ▸ Session summary… or export it (Ctrl+E).", 15000
-        )
-
     @Slot(object, object)
     def on_frame(self, image: np.ndarray, result: FrameResult) -> None:
         worker = self.worker
@@ -331,11 +220,17 @@ class MainWindow(QMainWindow):
         self.session.last_result = result
         self.video.show_frame(image, result)
         self.timeline.add_result(result)
-        self.faces.update_faces(result)
-        self.playback.update_position(result.index, result.time_s)
-        self.status_line.show_result(result)
+        self.status_line.count_frame()
+        self.panel_throttle.poke()  # faces, bars, position and rates: 10 times a second is plenty
         if worker is not None:
-            worker.frame_taken()
+            worker.frame_taken(self.video.fit())
+
+    def _refresh_panel(self) -> None:
+        result = self.session.last_result
+        if result is not None:
+            self.faces.update_faces(result)
+            self.playback.update_position(result.index, result.time_s)
+            self.status_line.show_result(result)
 
     @Slot()
     def _refresh_timeline(self) -> None:

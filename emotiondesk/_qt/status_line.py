@@ -25,12 +25,15 @@ class StatusLine:
             status_bar.addPermanentWidget(widget)
         self.clear()
 
-    def show_result(self, result: FrameResult) -> None:
-        """Display fps over the last 2 s, the worker's time for this frame, and its face count."""
+    def count_frame(self) -> None:
+        """A frame was shown (call for every one; `show_result` may be called less often)."""
         now = time.monotonic()
         self.display_times.append(now)
         while now - self.display_times[0] > 2.0:
             self.display_times.popleft()
+
+    def show_result(self, result: FrameResult) -> None:
+        """Display fps over the last 2 s, the worker's time for this frame, and its face count."""
         if len(self.display_times) > 1:
             fps = (len(self.display_times) - 1) / (self.display_times[-1] - self.display_times[0])
             self.fps.setText(f"{fps:.1f} fps")

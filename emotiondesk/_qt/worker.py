@@ -10,6 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QThread, Signal
 
+from emotiondesk._qt.display import display_image
 from emotiondesk.errors import EmotionDeskError, ModelError
 from emotiondesk.metadata import FaceNames, SessionInfo
 from emotiondesk.pipeline import Pipeline, PipelineConfig, RunSummary, config_for_source
@@ -47,7 +48,7 @@ class PipelineWorker(QThread):
     ended plays it again from its first frame; `analyse_whole_file` records it from frame 0 at full speed.
     """
 
-    frame_ready = Signal(object, object)  # BGR image (numpy), FrameResult
+    frame_ready = Signal(object, object)  # display.DisplayImage (scaled for the view), FrameResult
     source_opened = Signal(str, str)  # source name, kind
     source_failed = Signal(str, bool)  # message, retry makes sense (camera)
     model_failed = Signal(str)  # the emotion or face model cannot be loaded (message): not the source's fault
@@ -69,6 +70,7 @@ class PipelineWorker(QThread):
     ) -> None:
         super().__init__()
         self.opener = opener  # `sources.open_source`; benchmarks hand in a camera-paced source
+        self.display_fit: tuple[int, int, bool] | None = None  # the view's (width, height, mirror), set by the UI
         self.lsl = lsl
         self.live_sinks: list = []  # LSL outlets: every processed frame, recording or not
         self.source_spec = source_spec
@@ -98,8 +100,10 @@ class PipelineWorker(QThread):
     def request_stop(self) -> None:
         self._stop.set()
 
-    def frame_taken(self) -> None:
-        """The UI painted the last frame: the next one may be sent."""
+    def frame_taken(self, fit: tuple[int, int, bool] | None = None) -> None:
+        """The UI took the last frame: the next one may be sent, made ready for `fit` (view size and mirror)."""
+        if fit is not None:
+            self.display_fit = fit  # one tuple assignment: atomic
         self._display_busy.clear()
 
     def start_recording(self, path: Path, info: SessionInfo | None = None, names: FaceNames | None = None) -> None:
@@ -236,7 +240,7 @@ class PipelineWorker(QThread):
             if not self._display_busy.is_set():
                 self._display_busy.set()
                 self.frames_displayed += 1
-                self.frame_ready.emit(frame.image, result)
+                self.frame_ready.emit(display_image(frame.image, self.display_fit), result)
             if self.speed > 0 and source.kind != "camera":
                 anchor = anchor or (time.monotonic(), frame.time_s)
                 delay = (frame.time_s - anchor[1]) / self.speed - (time.monotonic() - anchor[0])
