@@ -1,7 +1,7 @@
 """The window's live cost with a camera-paced source: capture-to-display latency, display fps and the window
 process's CPU, with and without face details, side by side.
 
-    python bench/live_cost.py [--seconds 20] [--warmup 4] [--repeats 3] [--faces 3] [--fps 30]
+    python bench/live_cost.py [--seconds 20] [--warmup 4] [--repeats 3] [--faces 3] [--fps 30] [--compare]
 
 A synthetic camera delivers 640×480 frames of `--faces` real faces (the bundled astronaut photo, moving a little)
 at `--fps` in real time, the way a camera does: a frame is "captured" on every tick of the clock whether or not the
@@ -30,6 +30,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 MODES = {"no details": False, "face details": True}
+BEFORE = "no details, GUI-side scaling (before)"  # --compare: the display path this design replaced
 
 
 class PacedCamera:
@@ -65,11 +66,19 @@ class PacedCamera:
         """Nothing to release."""
 
 
-def child(details: bool, seconds: float, warmup: float, faces: int, fps: float) -> dict:
-    """One run in this process: the window on a paced camera; returns the measurements."""
+def child(details: bool, seconds: float, warmup: float, faces: int, fps: float, before: bool = False) -> dict:
+    """One run in this process: the window on a paced camera; returns the measurements.
+
+    `before`: the earlier display path for comparison: the worker sends the camera's BGR frame, the GUI thread
+    copies it into a QImage and scales it (smooth) while painting, and the side panel refreshes on every frame."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
+
+    if before:
+        import emotiondesk._qt.worker as worker_module
+
+        worker_module.display_image = lambda image, fit: image
 
     from emotiondesk._qt.main_window import MainWindow
     from emotiondesk.samples import face_frame, sample_face
@@ -83,6 +92,8 @@ def child(details: bool, seconds: float, warmup: float, faces: int, fps: float) 
     settings.setValue("face_details", details)
     window = MainWindow(settings=settings)
     window.source_opener = lambda spec: camera
+    if before:
+        window.panel_throttle.timer.setInterval(0)
     window.resize(1200, 760)
     window.show()
     latencies: list[float] = []
@@ -135,15 +146,18 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--faces", type=int, default=3)
     parser.add_argument("--fps", type=float, default=30.0)
-    parser.add_argument("--child", choices=list(MODES), help=argparse.SUPPRESS)
+    parser.add_argument("--compare", action="store_true", help=f"also run '{BEFORE}'")
+    parser.add_argument("--child", choices=[*MODES, BEFORE], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(MODES[args.child], args.seconds, args.warmup, args.faces, args.fps)))
+        details = MODES.get(args.child, False)
+        print(json.dumps(child(details, args.seconds, args.warmup, args.faces, args.fps, args.child == BEFORE)))
         return 0
-    runs: dict[str, list[dict]] = {mode: [] for mode in MODES}
+    modes = [*MODES, BEFORE] if args.compare else list(MODES)
+    runs: dict[str, list[dict]] = {mode: [] for mode in modes}
     load = os.getloadavg()
     for repeat in range(args.repeats):
-        for mode in MODES if repeat % 2 == 0 else reversed(list(MODES)):
+        for mode in modes if repeat % 2 == 0 else reversed(modes):
             command = [sys.executable, __file__, "--child", mode, "--seconds", str(args.seconds)]
             command += ["--warmup", str(args.warmup), "--faces", str(args.faces), "--fps", str(args.fps)]
             done = subprocess.run(command, capture_output=True, text=True, timeout=args.seconds + args.warmup + 120)
