@@ -161,6 +161,8 @@ class PipelineWorker(QThread):
         try:
             source = self.opener(self.source_spec)
             self.config = config_for_source(self.config, source.kind, source.frame_count)
+            if source.kind == "camera":  # live: no frame waits for the landmarker (see PipelineConfig)
+                self.config = replace(self.config, face_details_async=True)
             pipeline = Pipeline(self.config)
             self.model_name = pipeline.classifier.name
             self.labels = pipeline.labels
