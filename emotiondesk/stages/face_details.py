@@ -239,8 +239,11 @@ class DetailSchedule:
         if self.every == 1 and not self.asynchronous:
             return
         if fresh:
-            self._last = {f.face_id: (f.blendshapes, f.head_pose) for f in faces if f.head_pose is not None}
-            return
+            latest = {f.face_id: (f.blendshapes, f.head_pose) for f in faces if f.head_pose is not None}
+            if not self.asynchronous:
+                self._last = latest
+                return
+            self._last.update(latest)  # asynchronous: a face the landmarker missed this time keeps its last values
         for face in faces:
             if face.face_id in self._last and face.blendshapes is None:
                 face.blendshapes, face.head_pose = self._last[face.face_id]
