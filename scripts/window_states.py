@@ -160,8 +160,16 @@ def shoot_states(out: Path) -> int:
         (32500, lambda: shot("13-open-dialog")),
         (32700, lambda: (state["open"].close(), window.close(), app.quit())),
     ]
-    for delay, step in steps:
-        QTimer.singleShot(delay, step)
+    # each step waits its gap after the previous one has run (a slow step never squeezes the next screenshot)
+    times = [delay for delay, _ in steps]
+    gaps = [later - earlier for earlier, later in zip([0, *times], times)]
+    queue = list(zip(gaps, (step for _, step in steps)))
+
+    def run_next() -> None:
+        gap, step = queue.pop(0)
+        QTimer.singleShot(gap, lambda: (step(), queue and run_next()))
+
+    run_next()
     app.exec()
     return 0
 
