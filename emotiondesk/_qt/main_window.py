@@ -128,6 +128,7 @@ class MainWindow(SourceSlots):
         self.faces.rename_requested.connect(self.session.ask_rename)
         self.faces.merge_requested.connect(self.session.merge_faces)
         self.playback.analyse_requested.connect(self.ask_and_analyse)
+        self.playback.play_button.toggled.connect(lambda paused: paused or self.statusBar().clearMessage())
 
     # --- sources --------------------------------------------------------------------------------
     def open_source(self, spec: str) -> None:
