@@ -273,18 +273,21 @@ def test_settings_take_a_model_file_only_when_it_meets_the_contract(
 
     dialog = SettingsDialog(window.config, window)
     qtbot.addWidget(dialog)
+    dialog.show()
     before = dialog.model.currentData()
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"\x00" * 100)
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args: (str(broken), ""))
-    dialog.model.setCurrentIndex(dialog.model.findData(OTHER_FILE))
-    assert dialog.model.currentData() == before  # refused at once, the old choice kept
+    dialog.model.setCurrentIndex(dialog.model.findData(OTHER_FILE))  # asks from the event loop, once shown
+    qtbot.waitUntil(lambda: dialog.model.currentData() != OTHER_FILE, timeout=5000)
+    assert dialog.model.currentData() == before  # refused when chosen, the old choice kept
     ((title, text),) = shown
     assert title == "Cannot use this model" and str(broken) in text and "[N,1,48,48]" in text
     assert whole_sentences(text), text
     good = make_model(labels=["calm", "tense"], classes=2)
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args: (str(good), ""))
     dialog.model.setCurrentIndex(dialog.model.findData(OTHER_FILE))
+    qtbot.waitUntil(lambda: dialog.model.currentData() != OTHER_FILE, timeout=5000)
     assert dialog.model.currentData() == str(good) and dialog.model.currentText() == "Custom: model.onnx"
     window.apply_settings(dialog)
     assert window.config.model == str(good) and window.settings.value("model") == str(good)

@@ -23,9 +23,9 @@ def sentence(text: str) -> str:
     return text if text[-1] in ".!?…" else text + "."
 
 
-def join(*parts: str) -> str:
-    """Sentences joined by one space, each ending in a full stop; empty parts are left out."""
-    return " ".join(sentence(part) for part in parts if part and part.strip())
+def join(*parts: object) -> str:
+    """Sentences joined by one space, each ending in a full stop; empty parts are left out (errors welcome)."""
+    return " ".join(sentence(str(part)) for part in parts if str(part).strip())
 
 
 def source_failed(error: str, camera: bool, kept: Path | None = None) -> str:

@@ -344,6 +344,9 @@ class SessionController(QObject):
         source = self.recording_path or self.last_recording
         if source is None:
             return None
+        if not source.exists():
+            self.message.emit("The recording has only just started. Open the summary again in a moment.", 5000)
+            return None
         try:
             return SessionSummaryDialog(source, self.window, palette, self.names)
         except EmotionDeskError as error:

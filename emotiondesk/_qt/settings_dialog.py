@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker, Qt, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -104,7 +104,11 @@ class SettingsDialog(QDialog):
         if self.model.itemData(index) != OTHER_FILE:
             self._model_index = index
             return
-        chosen = self.choose_model_file()
+        QTimer.singleShot(0, self, self._ask_model_file)  # from the event loop, not inside the combo's signal
+
+    @Slot()
+    def _ask_model_file(self) -> None:
+        chosen = self.choose_model_file() if self.isVisible() else None
         with QSignalBlocker(self.model):
             self.model.setCurrentIndex(self.model.findData(chosen) if chosen else self._model_index)
         self._model_index = self.model.currentIndex()
@@ -129,7 +133,8 @@ class SettingsDialog(QDialog):
         return path
 
     def apply_to(self, config: PipelineConfig) -> None:
-        config.model = self.model.currentData()
+        chosen = self.model.currentData()
+        config.model = chosen if chosen != OTHER_FILE else self.model.itemData(self._model_index)
         config.detector = self.detector.currentData()
         config.min_detection_confidence = float(self.min_confidence.value())
         config.smoothing_window = int(self.smoothing.value())
