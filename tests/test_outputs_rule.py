@@ -161,7 +161,7 @@ def test_window_export_refuses_a_wrong_ending_and_the_recording_itself(
     video.write_bytes(b"a video")
     assert not window.export_csv(video) and video.read_bytes() == b"a video"
     assert not window.export_csv(tmp_path / "rec.csv")  # over the recording itself
-    assert len(shown) == 2 and "must end in .csv" in shown[0] and "is the input" in shown[1]
+    assert len(shown) == 2 and "must end in .csv" in shown[0] and "the recording itself" in shown[1]
     assert window.export_csv(tmp_path / "copy.csv")
 
 
