@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from emotiondesk import __version__
+from emotiondesk.build import version_text
 
 SHORTCUTS = [
     ("Space", "Start / stop recording (asks participant, session, notes)"),
@@ -41,7 +41,7 @@ def show_about(parent: QWidget, model_name: str, labels: tuple[str, ...]) -> Non
     QMessageBox.about(
         parent,
         "About emotiondesk",
-        f"<b>emotiondesk {__version__}</b><br>Model: {model_name or 'not loaded yet'}"
+        f"<b>{version_text()}</b><br>Model: {model_name or 'not loaded yet'}"
         f" — classes: {', '.join(labels)}<br><br><b>Privacy.</b> {PRIVACY_NOTE}"
         f"<br><br><b>Limits.</b> {LIMITS_NOTE}",
     )
