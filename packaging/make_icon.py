@@ -20,8 +20,17 @@ def draw() -> np.ndarray:
     cv2.circle(image, centre, radius, (64, 200, 250, 255), -1, cv2.LINE_AA)  # yellow face
     for dx in (-30, 30):
         cv2.circle(image, (centre[0] + dx * scale, centre[1] - 22 * scale), 11 * scale, (40, 40, 40, 255), -1)
-    cv2.ellipse(image, (centre[0], centre[1] + 8 * scale), (44 * scale, 36 * scale), 0, 20, 160,
-                (40, 40, 40, 255), 9 * scale, cv2.LINE_AA)  # smile
+    cv2.ellipse(
+        image,
+        (centre[0], centre[1] + 8 * scale),
+        (44 * scale, 36 * scale),
+        0,
+        20,
+        160,
+        (40, 40, 40, 255),
+        9 * scale,
+        cv2.LINE_AA,
+    )  # smile
     box = (28 * scale, 22 * scale), (s - 28 * scale, s - 14 * scale)
     cv2.rectangle(image, *box, (90, 220, 90, 255), 7 * scale)  # green detection box
     cv2.rectangle(image, (28 * scale, 4 * scale), (150 * scale, 30 * scale), (90, 220, 90, 255), -1)  # label tab
