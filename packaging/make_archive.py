@@ -1,6 +1,7 @@
 """Packs dist/emotiondesk/ into dist/emotiondesk-<version>-<platform>.tar.gz (a .zip on Windows), with the
 .desktop file, the icon and the licences: emotiondesk's, MediaPipe's Apache-2.0, and every bundled
-distribution's own licence files (Qt/PySide6 LGPL, OpenCV, onnxruntime…) under licenses/.
+distribution's own licence files (OpenCV, onnxruntime, MediaPipe…) under licenses/, and Qt's and PySide6's
+LGPL-3.0 (their wheels ship no licence file: packaging/licenses/).
 
 Run by scripts/build_app.sh with the build venv's Python (its installed distributions are what was frozen)."""
 
@@ -60,6 +61,7 @@ def main() -> int:
     shutil.copy2(ROOT / "LICENSE", staging / "LICENSE")
     shutil.copy2(ROOT / "assets" / "models" / "LICENSE-Apache-2.0-mediapipe.txt", staging)
     licences = copy_licences(staging)
+    shutil.copytree(ROOT / "packaging" / "licenses", staging / "licenses" / "Qt-PySide6")  # no licence in their wheels
     if sys.platform == "win32":
         archive = Path(shutil.make_archive(str(DIST / name), "zip", staging.parent, name))
     else:

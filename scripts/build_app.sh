@@ -7,21 +7,23 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 VENV=.venv-build
-if [ ! -x "$VENV/bin/python" ]; then
+PY="$VENV/bin/python"
+[ "$(uname -o 2>/dev/null)" = "Msys" ] && PY="$VENV/Scripts/python.exe"  # Git Bash on Windows (the CI workflow)
+if [ ! -x "$PY" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
-"$VENV/bin/python" -m pip install -q "pip==26.3"
+"$PY" -m pip install -q "pip==26.3"
 # non-editable: the app is frozen from the installed package (assets under emotiondesk/assets/, as in a wheel);
 # `python -P` keeps the checkout itself off sys.path, so PyInstaller finds that installed copy
-"$VENV/bin/python" -m pip install -q -c constraints.txt ".[build]"
-if "$VENV/bin/python" -c "import torch" 2>/dev/null; then
+"$PY" -m pip install -q -c constraints.txt ".[build]"
+if "$PY" -c "import torch" 2>/dev/null; then
   echo "build_app.sh: torch is installed in $VENV; it must not be (remove $VENV and rerun)" >&2
   exit 1
 fi
 start=$(date +%s)
-"$VENV/bin/python" -P -m PyInstaller --noconfirm --clean --log-level WARN \
+"$PY" -P -m PyInstaller --noconfirm --clean --log-level WARN \
   --distpath dist --workpath build/pyinstaller packaging/emotiondesk.spec
 echo "build_app.sh: dist/emotiondesk/ built in $(( $(date +%s) - start )) s"
 if [ "${1:-}" != "--no-archive" ]; then
-  "$VENV/bin/python" packaging/make_archive.py
+  "$PY" packaging/make_archive.py
 fi
