@@ -7,6 +7,8 @@ import json
 import shutil
 import sys
 
+import pytest
+
 from emotiondesk import __version__, build
 from emotiondesk.cli.main import build_parser
 from emotiondesk.sinks.csv_sink import CsvRecorder, sidecar_path
@@ -45,3 +47,18 @@ def test_every_sidecar_names_the_build(tmp_path):
     with CsvRecorder(tmp_path / "run.csv", ("happy", "sad")):
         pass
     assert json.loads(sidecar_path(tmp_path / "run.csv").read_text())["build"] == build.SOURCE_TREE
+
+
+def test_about_box_names_the_build(qtbot, monkeypatch):
+    """Help → About shows `emotiondesk 0.1.0 (source tree)` here (the frozen app's said `(standalone)`)."""
+    pytest.importorskip("PySide6")
+    from PySide6.QtWidgets import QWidget
+
+    from emotiondesk._qt import help as qt_help
+
+    shown = []
+    monkeypatch.setattr(qt_help.QMessageBox, "about", lambda parent, title, text: shown.append(text))
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    qt_help.show_about(parent, "emotion_fer2013", ("happy", "sad"))
+    assert build.version_text() in shown[0]
