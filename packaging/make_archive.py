@@ -58,6 +58,8 @@ def main() -> int:
     shutil.copy2(ROOT / "packaging" / "emotiondesk.png", staging)
     if sys.platform.startswith("linux"):
         shutil.copy2(ROOT / "packaging" / "emotiondesk.desktop", staging)
+    if (DIST / "emotiondesk.app").is_dir():  # macOS: the app bundle too (camera-permission text in its Info.plist)
+        shutil.copytree(DIST / "emotiondesk.app", staging / "emotiondesk.app", symlinks=True)
     shutil.copy2(ROOT / "LICENSE", staging / "LICENSE")
     shutil.copy2(ROOT / "assets" / "models" / "LICENSE-Apache-2.0-mediapipe.txt", staging)
     licences = copy_licences(staging)
