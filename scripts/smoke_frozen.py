@@ -5,10 +5,11 @@
 Checks, each printed as it passes: `--version` names the standalone build; `analyze` of the bundled sample
 writes a CSV equal to the one this Python's emotiondesk writes (apart from wall_time) and a sidecar saying
 `standalone`; `analyze --face-details` finds the bundled .task and fills the bs_ columns; `report` writes the
-HTML report; a two-file batch (`analyze --out --jobs 2`) runs its spawned workers frozen; on Linux, the window
-opens under Xvfb (a screenshot is saved) and, where strace works, no run of the binary connects or sends
-anywhere but loopback. Runs with the build venv's Python too (standard library only, plus emotiondesk for the
-reference CSV), so the Windows and macOS workflow uses it as it is. Exit status 0 when every check passed.
+HTML report; a two-file batch (`analyze --out --jobs 2`) runs its spawned workers frozen, and `study` reads
+it; on Linux, the window opens under Xvfb (a screenshot is saved) and, where strace works, no run of the
+binary connects or sends anywhere but loopback. Runs with the build venv's Python too (standard library only,
+plus emotiondesk for the reference CSV), so the Windows and macOS workflow uses it as it is. Exit status 0 when
+every check passed.
 """
 
 from __future__ import annotations
@@ -166,6 +167,15 @@ def check_batch(app: Path, out: Path) -> Path:
     return index
 
 
+def check_study(app: Path, batch_index: Path) -> Path:
+    """`study` over the batch's two sessions (pandas frozen): study.csv and study.html."""
+    folder = batch_index.parent.parent / "study"
+    run_app(app, ["study", str(batch_index.parent), "--out", str(folder), "--overwrite"])
+    if not (folder / "study.html").is_file() or len(read_rows(folder / "study.csv")[1]) < 1:
+        raise SmokeError(f"{folder}: no study.csv rows or no study.html")
+    return folder / "study.csv"
+
+
 def check_no_network(trace: Path) -> int:
     """tests/test_privacy.py's verdict on one strace file: nothing addressed beyond loopback, no DNS."""
     text = trace.read_text()
@@ -274,6 +284,7 @@ def main() -> int:
         ("analyze --face-details", lambda: check_face_details(args.app, out, trace("details"))),
         ("report", lambda: check_report(args.app, out / "frozen.csv")),
         ("batch, 2 workers", lambda: check_batch(args.app, out)),
+        ("study of the batch", lambda: check_study(args.app, out / "batch-out" / "index.csv")),
     ]
     if linux and shutil.which("Xvfb") and shutil.which("xdotool") and shutil.which("import"):
         shot = args.screenshot or out / "window.png"

@@ -51,8 +51,9 @@ def test_report_of_a_frozen_recording(frozen_csv):
     assert smoke.check_report(APP, frozen_csv).stat().st_size > 10_000
 
 
-def test_batch_workers_start_frozen(out):
-    assert smoke.check_batch(APP, out).is_file()
+def test_batch_workers_start_frozen_and_study_reads_them(out):
+    index = smoke.check_batch(APP, out)
+    assert smoke.check_study(APP, index).is_file()
 
 
 @pytest.mark.skipif(
