@@ -226,6 +226,7 @@ def _settings(config: PipelineConfig) -> dict:
         "detector": str(detector_model_path(config.detector)),
         "min_confidence": config.min_detection_confidence,
         "smoothing": config.smoothing_window,
+        "tracking": {"reid_s": config.reid_s, "max_faces": config.max_faces},
     }
 
 
@@ -255,6 +256,10 @@ def is_complete(
             "detector": sidecar["detector"]["model"],
             "min_confidence": sidecar["detector"]["min_confidence"],
             "smoothing": sidecar["smoothing"]["window_frames"],
+            "tracking": {  # sidecars from before re-identification tracked like reid_s 0, all faces
+                "reid_s": sidecar["tracking"].get("reid_s", 0.0),
+                "max_faces": sidecar["tracking"].get("max_faces"),
+            },
         }
         length = sidecar["source"]["frames"]  # the input's length; `frames_in_source` is less only when cut
         cut = sidecar["frames_in_source"] if sidecar["frames_in_source"] != length else None
