@@ -56,7 +56,14 @@ LAYERS = [
     ("emotiondesk.sinks",),
     ("emotiondesk.pipeline",),
     ("emotiondesk.stages", "emotiondesk.sources", "emotiondesk.samples"),
-    ("emotiondesk.types", "emotiondesk.errors", "emotiondesk.assets", "emotiondesk.palette", "emotiondesk.metadata"),
+    (
+        "emotiondesk.types",
+        "emotiondesk.errors",
+        "emotiondesk.assets",
+        "emotiondesk.build",
+        "emotiondesk.palette",
+        "emotiondesk.metadata",
+    ),
 ]
 
 

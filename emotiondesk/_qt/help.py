@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QGridLayout, QLabel, QMessageBox, QVBoxLayout, QWidget
 
-from emotiondesk import __version__
+from emotiondesk.build import version_text
 
 SHORTCUTS = [
     ("Space", "Start / stop recording (asks participant, session, notes)"),
@@ -65,7 +65,7 @@ def show_about(parent: QWidget, model_name: str, labels: tuple[str, ...]) -> Non
     QMessageBox.about(
         parent,
         "About emotiondesk",
-        f"<b>emotiondesk {__version__}</b><br>Model: {model_name or 'not loaded yet'}"
+        f"<b>{version_text()}</b><br>Model: {model_name or 'not loaded yet'}"
         f" — classes: {', '.join(labels)}<br><br><b>Privacy.</b> {PRIVACY_NOTE}"
         f"<br><br><b>Limits.</b> {LIMITS_NOTE}",
     )

@@ -6,8 +6,8 @@ import argparse
 import os
 from pathlib import Path
 
-from emotiondesk import __version__
 from emotiondesk.assets import DEFAULT_EMOTION_MODEL, EMOTION_MODELS
+from emotiondesk.build import version_text
 from emotiondesk.cli.analyze import command_analyze
 from emotiondesk.cli.cameras import command_cameras
 from emotiondesk.cli.exits import fail, failure_document
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="emotiondesk",
         description="Real-time facial-emotion detection. With no command, opens the window.",
     )
-    parser.add_argument("--version", action="version", version=f"emotiondesk {__version__}")
+    parser.add_argument("--version", action="version", version=version_text())
     parser.add_argument("--source", help="open the window on this video/image file or camera index")
     parser.add_argument("--model", help=MODEL_HELP)
     parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from emotiondesk.build import build_kind
 from emotiondesk.errors import RecordingError
 from emotiondesk.metadata import FaceNames, SessionInfo, now_wall, wall_time_text
 from emotiondesk.sinks.base import RunStatus
@@ -116,6 +117,7 @@ class CsvRecorder:
         self._last_fsync = time.monotonic()
         self.metadata = {
             "csv": self.path.name,
+            "build": build_kind(),  # standalone, pip or source tree
             "started_at": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
             "columns": csv_columns(labels, face_details),
             # who writes it: a report of a sidecar still `running` tells a live recording from a killed one
