@@ -16,6 +16,10 @@ import os as _os
 from importlib import import_module as _import_module
 from typing import TYPE_CHECKING
 
+# onnxruntime's official builds send Microsoft telemetry (and keep a device ID under ~/.cache/Microsoft) unless this
+# is set before onnxruntime initialises: every process that imports emotiondesk — the CLI, the window, batch and
+# Dask workers, the standalone build — has it set here, first. A user's own explicit value is kept (setdefault).
+_os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 # OpenCV prints camera-probe warnings (e.g. for a missing camera 0) that are not for users; the
 # failure itself reaches them as a one-line SourceError.
 _os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")

@@ -170,7 +170,9 @@ def stop_signals_raise() -> Iterator[None]:
             raised.append(signum)
             raise BatchStopped(signum)
 
-    previous = {signum: signal.signal(signum, handler) for signum in STOP_SIGNALS}
+    previous = {  # a signal ignored on purpose (`nohup` for SIGHUP, a background job for SIGINT) stays ignored
+        signum: signal.signal(signum, handler) for signum in STOP_SIGNALS if signal.getsignal(signum) != signal.SIG_IGN
+    }
     try:
         yield
     finally:
@@ -267,7 +269,7 @@ def run_batch(
     finally:
         counter.close(stopped=interrupted)
     return BatchReport(
-        rows, index_path, interrupted, time.perf_counter() - started, workers, signum, runner_text or f"{workers} jobs"
+        rows, index_path, interrupted, time.perf_counter() - started, workers, signum, runner_text or "nothing to do"
     )
 
 

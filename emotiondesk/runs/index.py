@@ -151,6 +151,13 @@ def read_sidecar(csv_path: Path) -> dict | None:
         return None
 
 
+def _cut(sidecar: dict, length: int | None) -> int | None:
+    """The `--max-frames` cut a sidecar records (None: the whole input): its `max_frames` where it has one, else
+    `frames_in_source`, which older sidecars set to the cut."""
+    cut = sidecar["max_frames"] if "max_frames" in sidecar else sidecar["frames_in_source"]
+    return cut if cut is not None and (length is None or cut < length) else None
+
+
 def _made_with(sidecar: dict, settings: dict) -> tuple[dict, dict] | None:
     """(the settings a sidecar records, `settings` as they apply to its input); `max_frames` is the cut, None
     when the whole input was (or would be) analysed. None for a sidecar that records no settings."""
@@ -161,7 +168,7 @@ def _made_with(sidecar: dict, settings: dict) -> tuple[dict, dict] | None:
             "detector": sidecar["detector"]["model"],
             "min_confidence": sidecar["detector"]["min_confidence"],
             "smoothing": sidecar["smoothing"]["window_frames"],
-            "max_frames": sidecar["frames_in_source"] if sidecar["frames_in_source"] != length else None,
+            "max_frames": _cut(sidecar, length),
         }
     except (KeyError, TypeError):
         return None

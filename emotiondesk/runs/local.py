@@ -84,7 +84,7 @@ class LocalRunner:
 
     def __init__(self, jobs: int) -> None:
         self.workers = jobs
-        self.description = f"{jobs} jobs"
+        self.description = f"{jobs} job{'s' if jobs != 1 else ''}"
         context = _SpawnContext()
         self.manager = SyncManager(ctx=context)
         self.manager.start(ignore_stop_signals)
