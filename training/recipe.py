@@ -310,7 +310,7 @@ STEPS = {
 
 
 def add_recipe_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("recipe", help="the GPU recipe: teachers, ensemble, distilled students (see README)")
+    parser = sub.add_parser("recipe", help="GPU recipe: teachers, ensemble, distilled students (docs/gpu-recipe.md)")
     parser.add_argument("step", choices=list(STEPS))
     parser.add_argument("--data", type=Path, required=True, help="training pack (.npz) or FER2013 CSV")
     parser.add_argument("--ferplus", type=Path, help="FER+ votes, when --data is a CSV")
