@@ -1,6 +1,7 @@
 """Batch analysis throughput and CPU use versus `--jobs`, on a folder of generated clips.
 
-    python bench/batch.py [--clips 8] [--frames 600] [--jobs 1,2,CORES] [--model NAME|PATH] [--keep DIR]
+    python bench/batch.py [--clips 8] [--frames 600] [--jobs 1,2,CORES] [--dask local:1,local:2] [--model NAME|PATH]
+                          [--overhead-clips 16] [--keep DIR]
 
 Generates `--clips` 640×480 clips of the bundled real face (1, 2, 3 faces in turn), then analyses the folder
 with `emotiondesk analyze FOLDER --out DIR --jobs N --quiet` for each N, plus once as single-file runs one
@@ -12,6 +13,11 @@ CSV is identical to the single-file run's. Prints a markdown table. On a shared 
 cores from the batch, so the table also gives the load average before each run and the share of all cores'
 time that nobody used while it ran (Linux /proc/stat): a batch that fills the machine leaves ~0 % idle even
 when its own share is lower.
+
+`--dask` adds the same batch on Dask (`--dask local:N` starts a LocalCluster; a scheduler address uses a running
+cluster). A second table gives each runner's start-up (wall time of a batch of one 10-frame clip, process start
+to exit) and per-input overhead ((wall of `--overhead-clips` 10-frame clips − wall of one) ÷ (clips − 1) × workers
+− the mean `processing_s` the index gives per input: what an input costs a worker beyond analysing its frames).
 """
 
 from __future__ import annotations
@@ -67,11 +73,44 @@ def results(path: Path) -> list[list[str]]:
     return [[cell for i, cell in enumerate(row) if i != drop] for row in rows]
 
 
+def workers_of(runner: list[str]) -> int:
+    value = runner[1]
+    return int(value.partition(":")[2] or 1) if runner[0] == "--jobs" or value.startswith("local:") else 0
+
+
+def overheads(work: Path, face, analyze: list[str], runners: list[list[str]], clips: int) -> None:
+    """Start-up and per-input overhead of each runner (see the module's docstring)."""
+    one, many = work / "overhead1", work / "overhead_many"
+    for folder, count in ((one, 1), (many, clips)):
+        folder.mkdir(exist_ok=True)
+        for i in range(count):
+            write_face_clip(folder / f"tiny{i:02d}.mp4", face, 1, 10, width=320, height=240)
+    print(f"\nstart-up and per-input overhead (10-frame 320×240 clips; {clips} for the per-input figure)\n")
+    print(
+        "| runner | load | start-up: 1 clip, wall (s) | "
+        f"{clips} clips, wall (s) | analysis per input (s) "
+        "| overhead per input per worker (s) |"
+    )
+    print("|---|---|---|---|---|---|")
+    for runner in runners:
+        workers = workers_of(runner) or 1
+        tag = "-".join(runner).replace(":", "").replace("/", "").strip("-")
+        load = os.getloadavg()[0]
+        first, _, _ = timed([[*analyze, str(one), "--out", str(work / f"o1{tag}"), *runner, "--quiet"]])
+        second, _, _ = timed([[*analyze, str(many), "--out", str(work / f"on{tag}"), *runner, "--quiet"]])
+        done = [r for r in read_index(work / f"on{tag}" / "index.csv") if r.status == "done"]
+        analysis = sum(float(r.processing_s) for r in done) / max(1, len(done))
+        per_input = (second - first) / (clips - 1) * workers - analysis
+        print(f"| `{' '.join(runner)}` | {load:.2f} | {first:.1f} | {second:.1f} | {analysis:.3f} | {per_input:.3f} |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clips", type=int, default=8)
     parser.add_argument("--frames", type=int, default=600)
     parser.add_argument("--jobs", default=None, help="comma-separated job counts (default: 1,2,cores)")
+    parser.add_argument("--dask", default="local:1,local:2", help="comma-separated --dask values ('' for none)")
+    parser.add_argument("--overhead-clips", type=int, default=16, help="10-frame clips of the overhead table")
     parser.add_argument("--model", help="emotion model name or path (default: the bundled FER2013 model)")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
     args = parser.parse_args()
@@ -95,6 +134,12 @@ def main() -> int:
         load = os.getloadavg()[0]
         wall, cpu, idle = timed([[*analyze, str(clips), "--out", str(out), "--jobs", str(count), "--quiet"]])
         rows.append((f"`--jobs {count}`", load, wall, cpu, idle, out))
+    runners = [["--jobs", str(count)] for count in jobs] + [["--dask", d] for d in filter(None, args.dask.split(","))]
+    for runner in runners[len(jobs) :]:
+        out = work / runner[1].replace(":", "").replace("/", "")
+        load = os.getloadavg()[0]
+        wall, cpu, idle = timed([[*analyze, str(clips), "--out", str(out), *runner, "--quiet"]])
+        rows.append((f"`{' '.join(runner)}`", load, wall, cpu, idle, out))
 
     frames = args.clips * args.frames
     print(f"{args.clips} clips × {args.frames} frames, 640×480, 1–3 faces; {cores} cores; {sys.platform}\n")
@@ -117,6 +162,7 @@ def main() -> int:
             f"{frames / cpu:.0f} | {cpu / wall / cores:.0%} | {'' if idle is None else f'{idle:.0%}'} | {speedup} | "
             f"{identical} |"
         )
+    overheads(work, face, analyze, runners, args.overhead_clips)
     print(f"\nwork folder: {work}")
     return 0
 
