@@ -263,3 +263,33 @@ def test_a_task_says_what_a_worker_lacks(tmp_path, clip_one_face):
     assert "emotiondesk" in unreachable(task(clip_one_face, tmp_path, "9.9"))
     assert "does not exist on worker" in unreachable(task(tmp_path / "gone.mp4", tmp_path))
     assert "output folder" in unreachable(task(clip_one_face, tmp_path / "gone"))
+
+
+def test_the_slurm_example_prints_its_job_script_and_runs_on_a_stand_in(clips, tmp_path):
+    pytest.importorskip("dask_jobqueue", reason="dask-jobqueue not installed: examples/slurm_batch.py NOT tested")
+    example = [sys.executable, str(ROOT / "examples" / "slurm_batch.py"), str(clips / "one.mp4")]
+    script = subprocess.run(
+        [*example, "--out", str(tmp_path / "x"), "--print-job-script", "--cores", "16", "--partition", "cpu"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env=worker_env(),
+    )
+    assert script.returncode == 0, script.stderr
+    assert "#SBATCH -p cpu" in script.stdout and "#SBATCH --cpus-per-task=16" in script.stdout
+    assert "--nthreads 1" in script.stdout and "--nworkers 10" in script.stdout  # 16 cores ÷ 1.5 per analyze
+    assert "export ORT_DISABLE_TELEMETRY=1" in script.stdout and "--no-dashboard" in script.stdout
+    assert not (tmp_path / "x").exists()  # nothing was run
+    out = tmp_path / "out"
+    stand_in = subprocess.run(
+        [*example, str(clips / "three.avi"), "--out", str(out), "--stand-in"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+        env=worker_env(),
+    )
+    assert stand_in.returncode == 0, stand_in.stderr
+    assert "2 done" in stand_in.stdout and "Dask tcp://127.0.0.1:" in stand_in.stdout
+    assert [row["status"] for row in index_by_name(out).values()] == ["done", "done"]

@@ -289,15 +289,18 @@ def _refuse_other_settings(plan: list[tuple[BatchInput, Path, Path | None]], set
 
 
 def _start_runner(dask: str | None, jobs: int | None, expected: dict[int, int], tasks: int) -> Runner:
+    """The local pool (`jobs`), or Dask (`dask`); `--dask local` without N starts as many workers as `--jobs`'s
+    default: ⌈cores ÷ 1.5⌉, at most one per MIN_FRAMES_PER_JOB frames and one per input."""
+    if jobs is None:  # a worker takes ~1 CPU-second to start: not worth it for a few hundred frames
+        jobs = min(default_jobs(), sum(expected.values()) // MIN_FRAMES_PER_JOB)
+    jobs = max(1, min(jobs, tasks))
     if dask is not None:
         from emotiondesk.runs.cluster import DaskRunner
 
-        return DaskRunner(dask, default_workers=default_jobs())
+        return DaskRunner(dask, default_workers=jobs)
     from emotiondesk.runs.local import LocalRunner
 
-    if jobs is None:  # a worker takes ~1 CPU-second to start: not worth it for a few hundred frames
-        jobs = min(default_jobs(), sum(expected.values()) // MIN_FRAMES_PER_JOB)
-    return LocalRunner(max(1, min(jobs, tasks)))
+    return LocalRunner(jobs)
 
 
 class _Batch:

@@ -2,7 +2,7 @@
 
 - `ADDRESS` is a running scheduler (`tcp://host:8786`: `dask scheduler` + `dask worker`, `dask ssh`, a
   dask-jobqueue `SLURMCluster`); `local` / `local:N` starts a LocalCluster of N one-thread worker processes on
-  127.0.0.1 (no dashboard).
+  127.0.0.1 (its HTTP server and dashboard, if any, on loopback too).
 - Every worker must run the client's emotiondesk version (checked at the start, and again by each task for
   workers that join later) and see the inputs and the output folder at the same paths (checked by each task:
   an input it cannot read or a folder it cannot write becomes `failed`, and the batch goes on).
@@ -124,7 +124,7 @@ class DaskRunner:
                     threads_per_worker=1,  # one `analyze` per worker process (it keeps ~1.5 cores busy)
                     processes=True,
                     host="127.0.0.1",
-                    dashboard_address=None,
+                    dashboard_address="127.0.0.1:0",  # HTTP server (a dashboard only with bokeh): loopback, free port
                     silence_logs=logging.ERROR,
                 )
                 self.client = distributed.Client(self.cluster)
