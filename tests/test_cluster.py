@@ -293,3 +293,21 @@ def test_the_slurm_example_prints_its_job_script_and_runs_on_a_stand_in(clips, t
     assert stand_in.returncode == 0, stand_in.stderr
     assert "2 done" in stand_in.stdout and "Dask tcp://127.0.0.1:" in stand_in.stdout
     assert [row["status"] for row in index_by_name(out).values()] == ["done", "done"]
+
+
+def test_dask_option_errors_are_one_line_before_any_work(tmp_path, clip_one_face, contract_model, capsys, monkeypatch):
+    from emotiondesk.cli.main import main
+    from emotiondesk.errors import EmotionDeskError
+    from emotiondesk.pipeline import PipelineConfig
+    from emotiondesk.runs import cluster as runs_cluster
+
+    one, out = str(clip_one_face), str(tmp_path / "out")
+    assert main(["analyze", one, "--out", out, "--dask", "local:0", "--model", str(contract_model)]) == 2
+    assert main(["analyze", one, "--out", out, "--dask", "local", "--jobs", "2"]) == 2
+    assert main(["analyze", one, "--dask", "local"]) == 2  # --dask without --out is a batch without its folder
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 3 and all(line.startswith("emotiondesk: error: ") for line in errors), errors
+    assert "local:N needs N ≥ 1" in errors[0] and "--jobs 2 and --dask local" in errors[1]
+    monkeypatch.setattr(runs_cluster, "CONNECT_TIMEOUT_S", 2)
+    with pytest.raises(EmotionDeskError, match=r"--dask tcp://127\.0\.0\.1:9: cannot reach the scheduler"):
+        run_batch([clip_one_face], tmp_path / "o2", PipelineConfig(model=str(contract_model)), dask="tcp://127.0.0.1:9")

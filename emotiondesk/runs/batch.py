@@ -206,6 +206,10 @@ def run_batch(
     from emotiondesk.stages.classification import EmotionClassifier
 
     started = time.perf_counter()
+    if dask is not None:  # a wrong address or no Dask installed: said before any work
+        from emotiondesk.runs.cluster import check_dask
+
+        check_dask(dask)
     out_dir = Path(out_dir).expanduser()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -94,6 +94,12 @@ def parse_address(address: str) -> tuple[str | None, int | None]:
     return address, None
 
 
+def check_dask(address: str) -> None:
+    """Raise EmotionDeskError when `--dask address` cannot work: Dask missing, or not an address."""
+    _distributed()
+    parse_address(address)
+
+
 def worker_versions(client) -> dict[str, str | None]:
     """Each worker's emotiondesk version (None: not installed there)."""
 
