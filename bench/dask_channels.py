@@ -7,8 +7,9 @@ messages through each channel, and the client receives them:
 
 - events: `Worker.log_event(topic, msg)` in the task, `Client.subscribe_topic(topic, handler)` in the client
   (what `emotiondesk.runs.cluster` uses);
-- Queue: `distributed.Queue.put` in the task, `Queue.get` in a client thread;
-- pub-sub: `distributed.Pub.put` / `distributed.Sub.get`.
+- Queue: `distributed.Queue.put` in the task, `Queue.get` in a client thread.
+
+(`distributed.Pub`/`Sub`, the pub-sub of older releases, is gone from distributed 2026.8.)
 
 For each: the task's time per send (what a worker pays per report), and the delay from send to receipt in the
 client (median, 95th percentile). Then the stop check: `distributed.Event.is_set()` and `Variable.get()` from a
@@ -26,12 +27,10 @@ import time
 
 def sender(kind: str, name: str, count: int, worker_number: int) -> float:
     """Runs on a worker: send `count` timestamped messages; seconds per send."""
-    from distributed import Pub, Queue, get_worker
+    from distributed import Queue, get_worker
 
     worker = get_worker()
-    channel = Queue(name) if kind == "Queue" else Pub(name) if kind == "pub-sub" else None
-    if kind == "pub-sub":
-        time.sleep(1.0)  # a Pub finds its subscribers through the scheduler first
+    channel = Queue(name) if kind == "Queue" else None
     started = time.perf_counter()
     for number in range(count):
         message = (worker_number, number, time.time())
@@ -63,7 +62,7 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    from distributed import Client, LocalCluster, Queue, Sub, Variable
+    from distributed import Client, LocalCluster, Queue, Variable
 
     with (
         LocalCluster(n_workers=args.workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster,
@@ -72,7 +71,7 @@ def main() -> int:
         print(f"LocalCluster on 127.0.0.1, {args.workers} workers, {args.messages} messages per worker\n")
         print("| channel | per send in the task (ms) | delay to the client, median (ms) | 95th percentile (ms) |")
         print("|---|---|---|---|")
-        for kind in ("events", "Queue", "pub-sub"):
+        for kind in ("events", "Queue"):
             name = f"bench-{kind}"
             delays: list[float] = []
             expected = args.messages * args.workers
@@ -85,7 +84,7 @@ def main() -> int:
 
             if kind == "events":
                 client.subscribe_topic(name, lambda event, received=received: received(event[1]))
-            elif kind == "Queue":
+            else:
                 queue = Queue(name)
 
                 def drain(queue=queue, received=received, expected=expected) -> None:
@@ -93,14 +92,6 @@ def main() -> int:
                         received(queue.get(timeout=60))
 
                 threading.Thread(target=drain, daemon=True).start()
-            else:
-                subscription = Sub(name)
-
-                def listen(subscription=subscription, received=received, expected=expected) -> None:
-                    for _ in range(expected):
-                        received(subscription.get(timeout=60))
-
-                threading.Thread(target=listen, daemon=True).start()
             futures = [
                 client.submit(sender, kind, name, args.messages, i, pure=False, workers=[w])
                 for i, w in enumerate(client.scheduler_info()["workers"])
