@@ -5,7 +5,9 @@ The public Python API (importable without Qt; each name loads its module on firs
 - `Pipeline`, `PipelineConfig`, `RunSummary`: detect → crop → classify → track, frame by frame;
 - `Frame`, `FrameResult`, `Face`, `Box`: the one result type that flows from stage to stage and into every sink;
 - `Sink`, `RunStatus` and the sinks `CsvRecorder`, `AnnotatedVideoSink`, `MarkersSink`;
-- `open_source`: a video, image, image folder or camera as frames; `analyze`: one input, end to end.
+- `open_source`: a video, image, image folder or camera as frames; `analyze`: one input, end to end;
+- `read_session`: a session CSV as a pandas DataFrame (sidecar and markers in `.attrs`); `read_study`: many
+  sessions as the study's tidy table (one row per participant × session × face × condition × emotion).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ _os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 _os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
 
 if TYPE_CHECKING:
+    from emotiondesk.analysis.study import read_study
+    from emotiondesk.analysis.tables import read_session
     from emotiondesk.pipeline import Pipeline, PipelineConfig, RunSummary
     from emotiondesk.runs.analyze import analyze
     from emotiondesk.sinks.base import RunStatus, Sink
@@ -49,6 +53,8 @@ _API = {
     "MarkersSink": "emotiondesk.sinks.markers",
     "open_source": "emotiondesk.sources",
     "analyze": "emotiondesk.runs.analyze",
+    "read_session": "emotiondesk.analysis.tables",
+    "read_study": "emotiondesk.analysis.study",
 }
 __all__ = [
     "AnnotatedVideoSink",
@@ -66,6 +72,8 @@ __all__ = [
     "__version__",
     "analyze",
     "open_source",
+    "read_session",
+    "read_study",
 ]
 
 

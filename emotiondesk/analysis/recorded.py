@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,22 +36,43 @@ class RecordedSession:
         return f"{name} (#{canonical})" if name else f"#{canonical}"
 
 
+def read_sidecar(csv_path: Path) -> dict:
+    """The sidecar JSON beside a session CSV ({} when there is none); raises RecordingError naming it."""
+    path = sidecar_path(Path(csv_path))
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise RecordingError(f"{path}: cannot read sidecar ({error})") from None
+    if not isinstance(data, dict):
+        raise RecordingError(f"{path}: cannot read sidecar (not a JSON object)")
+    return data
+
+
+def face_names_of(sidecar: dict, typed: Iterable[tuple[int, str]] = ()) -> FaceNames:
+    """The sidecar's final names and merges, plus names typed while recording (`(face_id, face_name)` pairs
+    from the rows) for CSVs whose sidecar lacks them."""
+    names = FaceNames.from_dict(sidecar)
+    for face_id, name in typed:
+        if name and not names.name(face_id):
+            names.rename(face_id, name)
+    return names
+
+
+def source_fps(sidecar: dict) -> float | None:
+    """The source's frame rate when it is a video (a camera's frame times are measured instead)."""
+    source = sidecar.get("source") or {}
+    return source.get("fps") if source.get("kind") == "video" else None
+
+
 def load_recorded(csv_path: Path) -> RecordedSession:
     """Read a session CSV with its sidecar and markers CSV when they exist; the sidecar's final names win."""
     csv_path = Path(csv_path)
     labels, rows = load_session(csv_path)
-    sidecar: dict = {}
-    if sidecar_path(csv_path).exists():
-        try:
-            sidecar = json.loads(sidecar_path(csv_path).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise RecordingError(f"{sidecar_path(csv_path)}: cannot read sidecar ({error})") from None
-    names = FaceNames.from_dict(sidecar)
-    for row in rows:  # names typed while recording, for CSVs whose sidecar lacks them
-        if row["face_name"] and not names.name(row["face_id"]):
-            names.rename(row["face_id"], row["face_name"])
-    fps = (sidecar.get("source") or {}).get("fps") if (sidecar.get("source") or {}).get("kind") == "video" else None
-    interval = frame_interval(rows, fps)
+    sidecar = read_sidecar(csv_path)
+    names = face_names_of(sidecar, ((row["face_id"], row["face_name"]) for row in rows))
+    interval = frame_interval(rows, source_fps(sidecar))
     session = RecordedSession(
         csv_path,
         labels,

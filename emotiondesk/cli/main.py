@@ -1,4 +1,4 @@
-"""`emotiondesk` command line: the window by default, `analyze`, `report` and `cameras` headless."""
+"""`emotiondesk` command line: the window by default, `analyze`, `report`, `study` and `cameras` headless."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from emotiondesk.cli.analyze import command_analyze
 from emotiondesk.cli.cameras import command_cameras
 from emotiondesk.cli.exits import EXIT_INTERRUPTED, fail
 from emotiondesk.cli.report import command_report
+from emotiondesk.cli.study import command_study
 from emotiondesk.errors import EmotionDeskError
 from emotiondesk.palette import DEFAULT_PALETTE, PALETTES
 
@@ -117,6 +118,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report_parser.add_argument("--palette", choices=sorted(PALETTES), default=DEFAULT_PALETTE, help="emotion colours")
     report_parser.set_defaults(func=command_report)
+
+    study_parser = sub.add_parser(
+        "study", help="per-condition results across participants: study.csv and study.html from many sessions"
+    )
+    study_parser.add_argument(
+        "inputs", nargs="+", type=Path, help="session CSVs, folders of them, batch output folders (index.csv)"
+    )
+    study_parser.add_argument("--out", type=Path, required=True, help="folder for study.csv, study.html, study.json")
+    study_parser.add_argument(
+        "--conditions",
+        metavar="MAP",
+        help='name number-only markers (or rename texts): "1=baseline,2=video A"',
+    )
+    study_parser.add_argument(
+        "--window", type=float, metavar="S", help="take S seconds after each marker (default: up to the next marker)"
+    )
+    study_parser.add_argument(
+        "--baseline", metavar="CONDITION", help="also report each participant's values minus their own baseline"
+    )
+    study_parser.add_argument(
+        "--by-model",
+        action="store_true",
+        help="report sessions of different models or label sets as separate groups (default: refuse to mix them)",
+    )
+    study_parser.add_argument("--palette", choices=sorted(PALETTES), default=DEFAULT_PALETTE, help="emotion colours")
+    study_parser.add_argument("--overwrite", action="store_true", help="replace study files that exist already")
+    study_parser.add_argument("--quiet", action="store_true", help="no progress or summary")
+    study_parser.set_defaults(func=command_study)
 
     cameras_parser = sub.add_parser("cameras", help="list cameras that deliver frames")
     cameras_parser.set_defaults(func=command_cameras)
