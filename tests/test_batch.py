@@ -212,6 +212,14 @@ def last_bar(stderr: str) -> str:
     return [part for part in re.split(r"[\r\n]", stderr) if part.startswith("batch:")][-1]
 
 
+def default_stop_signals() -> None:
+    """In the batch's process: the stop signals as a terminal's shell leaves them, whatever this test run inherited
+    (`nohup` ignores SIGHUP, a background job SIGINT: the batch would rightly keep ignoring them; see
+    test_cli.test_sigint_leaves_a_valid_csv)."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 # SIGINT as Ctrl+C sends it (to the terminal's whole process group, workers included), SIGTERM as `kill` or
 # `timeout` send it (to the batch process only), SIGHUP as a closed terminal sends it (to the group)
 STOPS = {"SIGINT": (signal.SIGINT, True), "SIGTERM": (signal.SIGTERM, False), "SIGHUP": (signal.SIGHUP, True)}
@@ -232,7 +240,7 @@ def test_stop_signals_stop_cleanly_and_the_rerun_finishes(stop, tmp_path, long_c
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group, which Ctrl+C signals as a whole, workers included
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # see test_cli.test_sigint_leaves_a_valid_csv
+        preexec_fn=default_stop_signals,
     )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and not any(
