@@ -29,7 +29,9 @@ class PipelineConfig:
     detector: str = "short"  # short | full | path to .tflite
     min_detection_confidence: float = 0.5
     smoothing_window: int = 5  # frames of EMA over probabilities (1 = off)
-    max_missing_s: float = 1.0  # a face keeps its ID this long after it was last seen
+    max_missing_s: float = 1.0  # a face keeps its ID by motion this long after it was last seen
+    reid_s: float = 10.0  # a face back within this many seconds gets its old ID when it looks the same (0 = off)
+    max_faces: int | None = None  # participant mode: keep the N most prominent faces, numbered 1…N (None = all)
     geometry: CropGeometry = field(default_factory=lambda: DEFAULT_GEOMETRY)
     video: bool = True  # False for unrelated stills (image folders): no tracking across images
     face_details: bool = False  # blendshapes, head pose and landmarks per face (emotiondesk/stages/face_details.py)
@@ -143,8 +145,12 @@ class Pipeline:
             face.probabilities = row
         after_classify = time.perf_counter()
         if self.config.video:
-            self.tracker.update(faces, frame.time_s)
+            height, width = image.shape[:2]
+            faces = self.tracker.update(faces, frame.time_s, crops, (width, height))
         else:
+            if self.config.max_faces:  # unrelated stills: the most prominent faces of each image
+                height, width = image.shape[:2]
+                faces = FaceTracker(max_faces=self.config.max_faces).update(faces, 0.0, None, (width, height))
             for number, face in enumerate(faces, start=1):
                 face.face_id, face.smoothed = number, face.probabilities
         if self.detail_schedule is not None:
@@ -180,7 +186,13 @@ class Pipeline:
                 "min_confidence": self.config.min_detection_confidence,
             },
             "smoothing": {"method": "EMA of probabilities", "window_frames": self.config.smoothing_window},
-            "tracking": {"max_missing_s": self.config.max_missing_s},
+            "tracking": self.tracker.describe()
+            if self.config.video
+            else {
+                "mode": "stills: faces numbered per image",
+                "reid_s": self.config.reid_s,
+                "max_faces": self.config.max_faces,
+            },
             "crop": config["geometry"],
             **self._describe_details(),
         }
@@ -207,7 +219,10 @@ class Pipeline:
     def restart_tracking(self) -> None:
         """Forget every track and number faces from 1 again (a file played again from its start)."""
         self.tracker = FaceTracker(
-            max_missing_s=self.config.max_missing_s, smoothing_window=self.config.smoothing_window
+            max_missing_s=self.config.max_missing_s,
+            smoothing_window=self.config.smoothing_window,
+            reid_s=self.config.reid_s,
+            max_faces=self.config.max_faces,
         )
 
     def close(self) -> None:

@@ -64,6 +64,8 @@ class MainWindow(QMainWindow):
             min_detection_confidence=float(self.settings.value("min_confidence", 0.5)),
             smoothing_window=int(self.settings.value("smoothing", 5)),
             face_details=self.settings.value("face_details", "false") in (True, "true"),
+            reid_s=float(self.settings.value("reid_s", PipelineConfig.reid_s)),
+            max_faces=int(self.settings.value("max_faces", 0)) or None,
         )
         self.lsl = self.settings.value("lsl", "false") in (True, "true")  # LSL outlets while a source runs
         palette = str(self.settings.value("palette", DEFAULT_PALETTE))
@@ -427,6 +429,8 @@ class MainWindow(QMainWindow):
         self.settings.setValue("detector", self.config.detector)
         self.settings.setValue("min_confidence", self.config.min_detection_confidence)
         self.settings.setValue("smoothing", self.config.smoothing_window)
+        self.settings.setValue("reid_s", self.config.reid_s)
+        self.settings.setValue("max_faces", self.config.max_faces or 0)
         self.settings.setValue("palette", dialog.palette_name)
         self.set_palette(dialog.palette_name)
         self.lsl = dialog.lsl.isChecked()

@@ -1,4 +1,5 @@
-"""The Settings dialog: emotion model, detector, threshold, smoothing window, colour palette, research signals."""
+"""The Settings dialog: emotion model, detector, threshold, smoothing, faces to follow, re-identification, colour
+palette, research signals."""
 
 from __future__ import annotations
 
@@ -60,6 +61,24 @@ class SettingsDialog(QDialog):
             self.palette.addItem(title, name)
         self.palette.setCurrentIndex(max(self.palette.findData(palette), 0))
         form.addRow("Smoothing window", self.smoothing)
+        self.max_faces = QSpinBox()
+        self.max_faces.setRange(0, 20)
+        self.max_faces.setSpecialValueText("All faces")
+        self.max_faces.setPrefix("The ")
+        self.max_faces.setSuffix(" most prominent (participant mode)")
+        self.max_faces.setValue(config.max_faces or 0)
+        self.max_faces.setToolTip(
+            "Keep only the N largest faces nearest the centre, numbered 1…N; a passing bystander does not take over"
+        )
+        self.reid = QDoubleSpinBox()
+        self.reid.setRange(0.0, 120.0)
+        self.reid.setDecimals(1)
+        self.reid.setSpecialValueText("Off (a new ID after 1 s away)")
+        self.reid.setSuffix(" s away at most")
+        self.reid.setValue(config.reid_s)
+        self.reid.setToolTip("A face back within this time gets its old ID when its place, size and look agree")
+        form.addRow("Faces to follow", self.max_faces)
+        form.addRow("Re-identify faces", self.reid)
         form.addRow("Colours", self.palette)
         self.face_details = QCheckBox("Face details: blendshapes and head pose (costly: about 9 ms a face)")
         self.face_details.setChecked(config.face_details)
@@ -77,6 +96,8 @@ class SettingsDialog(QDialog):
         config.detector = self.detector.currentData()
         config.min_detection_confidence = float(self.min_confidence.value())
         config.smoothing_window = int(self.smoothing.value())
+        config.max_faces = int(self.max_faces.value()) or None
+        config.reid_s = float(self.reid.value())
         config.face_details = self.face_details.isChecked()
 
     @property

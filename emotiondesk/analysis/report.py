@@ -36,14 +36,14 @@ def render_report(session: RecordedSession, window_s: float = 5.0, palette: str 
     """The report as one HTML string: metadata, per-face distributions, timeline with markers, marker windows."""
     from matplotlib.figure import Figure
 
-    from emotiondesk.analysis.figures import draw_distribution, draw_timeline
+    from emotiondesk.analysis.figures import draw_distribution, draw_timeline, shown_faces
 
     esc = html.escape
     side = session.sidecar
-    faces = max(len(session.summary), 1)
+    faces = max(len(shown_faces(session)), 1)
     distribution = Figure(figsize=(9, 1.2 + 0.45 * faces), layout="constrained")
     draw_distribution(distribution.subplots(), session, palette)
-    timeline = Figure(figsize=(9, 1.6 + 0.45 * faces), layout="constrained")
+    timeline = Figure(figsize=(9, 1.9 + 0.3 * faces), layout="constrained")
     draw_timeline(timeline.subplots(), session, palette)
     model = side.get("model") or {}
     source = side.get("source") or {}

@@ -21,11 +21,15 @@ def command_analyze(args: argparse.Namespace) -> int:
         return fail("--smoothing and --max-frames must be at least 1")
     if args.face_details_every < 1:
         return fail(f"--face-details-every {args.face_details_every}: must be at least 1")
+    if args.reid_seconds < 0 or (args.max_faces is not None and args.max_faces < 1):
+        return fail("--reid-seconds must be 0 or more and --max-faces at least 1")
     config = PipelineConfig(
         model=args.model,
         detector=args.detector,
         min_detection_confidence=args.min_confidence,
         smoothing_window=args.smoothing,
+        reid_s=args.reid_seconds,
+        max_faces=args.max_faces,
         face_details=args.face_details or args.face_details_every > 1,
         face_details_every=args.face_details_every,
     )

@@ -74,6 +74,19 @@ def build_parser() -> argparse.ArgumentParser:
     analyze_parser.add_argument("--min-confidence", type=float, default=0.5, help="face detection threshold")
     analyze_parser.add_argument("--smoothing", type=int, default=5, help="EMA window in frames (1 = off)")
     analyze_parser.add_argument("--max-frames", type=int, help="stop after this many frames")
+    analyze_parser.add_argument(
+        "--reid-seconds",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="a face back within S seconds gets its old ID when its place, size and look agree (0 = off; default 10)",
+    )
+    analyze_parser.add_argument(
+        "--max-faces",
+        type=int,
+        metavar="N",
+        help="participant mode: keep only the N most prominent faces (largest, nearest the centre), numbered 1…N",
+    )
     analyze_parser.add_argument("--participant", help="participant ID, written in every CSV row and the sidecar")
     analyze_parser.add_argument("--session", help="session name, written in every CSV row and the sidecar")
     analyze_parser.add_argument("--notes", help="free-text notes, written in the sidecar")

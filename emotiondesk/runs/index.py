@@ -127,12 +127,15 @@ SETTING_OPTIONS = {
     "detector": "--detector",
     "min_confidence": "--min-confidence",
     "smoothing": "--smoothing",
+    "reid_s": "--reid-seconds",
+    "max_faces": "--max-faces",
     "max_frames": "--max-frames",
 }
 
 
 def settings_of(config: PipelineConfig, max_frames: int | None = None) -> dict:
-    """The settings a finished output must have been made with to be reused (as its sidecar records them)."""
+    """The settings a finished output must have been made with to be reused (as its sidecar records them): models,
+    thresholds, smoothing, tracking (re-identification, --max-faces) and the --max-frames cut."""
     from emotiondesk.assets import detector_model_path, emotion_model_path
 
     return {
@@ -140,6 +143,8 @@ def settings_of(config: PipelineConfig, max_frames: int | None = None) -> dict:
         "detector": str(detector_model_path(config.detector)),
         "min_confidence": config.min_detection_confidence,
         "smoothing": config.smoothing_window,
+        "reid_s": config.reid_s,
+        "max_faces": config.max_faces,
         "max_frames": max_frames,
     }
 
@@ -168,6 +173,9 @@ def _made_with(sidecar: dict, settings: dict) -> tuple[dict, dict] | None:
             "detector": sidecar["detector"]["model"],
             "min_confidence": sidecar["detector"]["min_confidence"],
             "smoothing": sidecar["smoothing"]["window_frames"],
+            # sidecars from before re-identification tracked like reid_s 0, all faces
+            "reid_s": sidecar["tracking"].get("reid_s", 0.0),
+            "max_faces": sidecar["tracking"].get("max_faces"),
             "max_frames": _cut(sidecar, length),
         }
     except (KeyError, TypeError):
@@ -210,7 +218,7 @@ def settings_conflicts(item: BatchInput, csv_path: Path, settings: dict) -> list
 
     def shown(key: str, value) -> str:
         if value is None:
-            return "all frames" if key == "max_frames" else "none"
+            return {"max_frames": "all frames", "max_faces": "all faces"}.get(key, "none")
         return Path(value).name if key in ("model", "detector") else str(value)
 
     return [
