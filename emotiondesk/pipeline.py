@@ -36,6 +36,9 @@ class PipelineConfig:
     video: bool = True  # False for unrelated stills (image folders): no tracking across images
     face_details: bool = False  # blendshapes, head pose and landmarks per face (emotiondesk/stages/face_details.py)
     face_details_every: int = 1  # run the landmarker on every Nth frame, carrying each face's values between
+    # live sources: the landmarker runs beside the pipeline on the newest frame whenever it is free, and no frame
+    # waits for it; each face carries its latest values (a few frames old). Files keep exact per-frame details.
+    face_details_async: bool = False
 
 
 def config_for_source(config: PipelineConfig, kind: str, frame_count: int | None) -> PipelineConfig:
@@ -70,7 +73,8 @@ class Pipeline:
             except BaseException:
                 self.detector.close()
                 raise
-            self.detail_schedule = DetailSchedule(self.config.face_details_every)
+            self.detail_schedule = DetailSchedule(self.config.face_details_every, self.config.face_details_async)
+        self._details_pending = False  # asynchronous details: a frame is with the landmarker
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -119,9 +123,14 @@ class Pipeline:
             return _InFlight(frame, None)
         image = to_bgr(frame.image)
         self.detector.submit(image, frame.time_s)
-        details = self.details is not None and self.detail_schedule.due()
-        if details:
+        details = False
+        if self.details is not None and self.config.face_details_async:
+            if not self._details_pending:  # the landmarker is free: it takes this frame, nobody waits for it
+                self.details.submit(image, frame.time_s)
+                self._details_pending = True
+        elif self.details is not None and self.detail_schedule.due():
             self.details.submit(image, frame.time_s)
+            details = True
         return _InFlight(frame, image, details)
 
     def _finish(self, in_flight: _InFlight) -> FrameResult:
@@ -133,9 +142,14 @@ class Pipeline:
             )
         faces, detect_ms = self.detector.collect()
         details_ms = None
+        fresh = in_flight.details
         if in_flight.details:
             detail_faces, details_ms = self.details.collect()
             attach_details(faces, detail_faces)
+        elif self._details_pending and self.details.ready():  # an earlier frame's details, matched by box
+            detail_faces, _ms = self.details.collect()
+            self._details_pending = False
+            fresh = attach_details(faces, detail_faces) > 0
         start = time.perf_counter()
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         crops = face_crops(gray, faces, self.config.geometry)
@@ -154,7 +168,7 @@ class Pipeline:
             for number, face in enumerate(faces, start=1):
                 face.face_id, face.smoothed = number, face.probabilities
         if self.detail_schedule is not None:
-            self.detail_schedule.carry(faces, fresh=in_flight.details)
+            self.detail_schedule.carry(faces, fresh=fresh)
         end = time.perf_counter()
         timings = {
             "detect": detect_ms,
@@ -228,6 +242,9 @@ class Pipeline:
     def close(self) -> None:
         self.detector.close()
         if self.details is not None:
+            if self._details_pending:
+                with contextlib.suppress(Exception):
+                    self.details.collect()
             self.details.close()
 
     def __enter__(self) -> Pipeline:

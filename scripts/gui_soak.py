@@ -1,4 +1,6 @@
-"""Run the real window (offscreen) on a looping 640×480 clip and report display fps, worker ms/frame and RSS.
+"""Run the real window (offscreen) on a looping 640×480 clip and report display fps, worker ms/frame, the time
+from reading a frame to painting its overlay, and RSS. Counts come from `VideoView.painted` (the window's own
+frame hook); bench/live_cost.py measures a camera-paced source instead.
 
 python scripts/gui_soak.py [--minutes 10] [--faces 3] [--every 60]
 """
@@ -40,28 +42,32 @@ def main() -> int:
     window.show()
     window.open_source(str(clip))
     started = time.monotonic()
-    state = {"frames": 0, "worker_ms": [], "last": started, "last_frames": 0}
-    original = window.on_frame
+    state = {"frames": 0, "worker_ms": [], "latency_ms": [], "last": started, "last_frames": 0}
 
-    def counting(image, result):
+    def painted(result) -> None:  # VideoView.painted: once per result whose overlay reached the screen
         state["frames"] += 1
         state["worker_ms"].append(result.timings_ms.get("total", 0.0))
-        original(image, result)
+        if result.captured is not None:
+            state["latency_ms"].append((time.monotonic() - result.captured) * 1e3)
 
-    window.worker.frame_ready.disconnect(window.on_frame)
-    window.worker.frame_ready.connect(counting)
-    print("| elapsed (s) | display fps | worker ms/frame (median) | frames processed | RSS (MB) |")
-    print("|---|---|---|---|---|", flush=True)
+    window.video.painted.connect(painted)
+    print(
+        "| elapsed (s) | display fps | worker ms/frame (median) | read-to-paint ms (median) | frames processed "
+        "| RSS (MB) |"
+    )
+    print("|---|---|---|---|---|---|", flush=True)
 
     def report() -> None:
         now = time.monotonic()
         fps = (state["frames"] - state["last_frames"]) / (now - state["last"])
         ms = float(np.median(state["worker_ms"])) if state["worker_ms"] else float("nan")
+        latency = float(np.median(state["latency_ms"])) if state["latency_ms"] else float("nan")
+        processed = window.worker.frames_processed if window.worker is not None else 0
         print(
-            f"| {now - started:.0f} | {fps:.1f} | {ms:.1f} | {window.worker.frames_processed} | {rss_mb():.1f} |",
+            f"| {now - started:.0f} | {fps:.1f} | {ms:.1f} | {latency:.1f} | {processed} | {rss_mb():.1f} |",
             flush=True,
         )
-        state.update(last=now, last_frames=state["frames"], worker_ms=[])
+        state.update(last=now, last_frames=state["frames"], worker_ms=[], latency_ms=[])
         if now - started >= args.minutes * 60 - 1:
             window.close()
             app.quit()

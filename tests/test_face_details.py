@@ -3,6 +3,7 @@
 import csv
 import json
 import math
+import time
 
 import cv2
 import numpy as np
@@ -193,3 +194,20 @@ def test_left_and_right_are_the_subjects_own_sides(landmarker, one_face):
     covered[y0:y1, x0:x1] = one_face[y1 + 2 : 2 * y1 + 2 - y0, x0:x1]  # skin from just below the eye
     scores = dict(zip(BLENDSHAPE_NAMES, landmarker.detect(covered)[0].blendshapes))
     assert scores["eyeBlinkRight"] > 0.25 and scores["eyeBlinkRight"] > 2 * scores["eyeBlinkLeft"]
+
+
+def test_live_details_never_hold_a_frame_and_reach_every_face(clip_three_faces, contract_model):
+    """face_details_async (the window's cameras): frames are not held for the landmarker, whose latest values each
+    tracked face carries; the sidecar's schedule says so."""
+    config = PipelineConfig(model=str(contract_model), face_details=True, face_details_async=True)
+    with open_source(clip_three_faces) as source, Pipeline(config) as pipeline:
+        results = []
+        for frame in source:
+            results.append(pipeline.process(frame))
+            time.sleep(0.03)  # a camera's pace: the landmarker finishes between frames
+        schedule = pipeline.describe()["face_details"]["schedule"]
+    assert all("details" not in r.timings_ms for r in results)  # nobody waited for the landmarker
+    late = results[-5:]
+    assert all(r.faces and all(f.head_pose is not None for f in r.faces) for r in late)
+    assert {f.face_id for r in late for f in r.faces} == {1, 2, 3}
+    assert schedule["every_n_frames"] is None and "asynchronous" in schedule["between_runs"]

@@ -22,7 +22,7 @@ def test_frames_arrive_and_faces_are_listed(qtbot, window, clip_three_faces):
     qtbot.waitUntil(lambda: window.faces_list.count() >= 2, timeout=10000)
     entries = [window.faces_list.item(i).text() for i in range(window.faces_list.count())]
     assert all(entry.startswith("#") for entry in entries)
-    assert window.video.image is not None and window.video.image.width() == 640
+    assert window.video.image is not None and window.video.source_size.width() == 640
     assert window.status_model.text().startswith("model: ")
     assert window.bars.values is not None and len(window.bars.values) == 7
     window.timeline.redraw()

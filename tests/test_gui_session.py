@@ -151,7 +151,8 @@ def test_summary_saves_the_figure_with_the_legend_beside_the_plot(qtbot, window,
         assert dialog.save_figure(target)
         assert target.read_bytes().startswith(magic)
     png = (tmp_path / "figure.png").read_bytes()
-    assert png != dialog.grab().toImage().bits().tobytes()[: len(png)]
+    grabbed = dialog.grab().toImage()  # kept: bits() of a temporary QImage reads freed memory
+    assert png != grabbed.constBits().tobytes()[: len(png)]
     report = dialog.write_report()
     assert report == tmp_path / "s.html" and "2" in report.read_text()
 
@@ -187,7 +188,8 @@ def test_record_asks_for_the_session_and_remembers_it(qtbot, window, clip_three_
     QTimer.singleShot(200, answer)
     window.record_action.trigger()  # the Record button / Space
     assert window.recording_path is not None and window.recording_path.name.startswith("P07_day-2_")
-    assert window.settings.value("participant") == "P07" and "P07" in window.session_bar.summary.text()
+    assert "P07" in window.session_bar.summary.text()
+    assert window.settings.value("participant") is None  # issue 19: asked for each launch, never carried over
     window.record_action.trigger()
     qtbot.waitUntil(lambda: window.last_recording is not None, timeout=5000)
     assert window.session.info.session == "day 2"  # remembered for the next recording

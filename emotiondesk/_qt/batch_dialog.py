@@ -10,7 +10,7 @@ from PySide6.QtCore import QThread, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QLabel, QProgressBar, QPushButton, QVBoxLayout
 
-from emotiondesk._qt import paths
+from emotiondesk._qt import messages, paths
 from emotiondesk.errors import EmotionDeskError
 from emotiondesk.pipeline import PipelineConfig
 from emotiondesk.runs.batch import BatchProgress, BatchReport, path_digest, run_batch
@@ -122,9 +122,12 @@ class BatchDialog(QDialog):
         self.button.setText("Close")
         self.button.setEnabled(True)
 
-    def open_index(self, path: Path) -> None:
-        """Open `index.csv` in the user's program for CSV files."""
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+    def open_index(self, path: Path) -> bool:
+        """Open `index.csv` in the user's program for CSV files; say where it is when none opened it."""
+        if QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+            return True
+        self.status.setText(self.status.text() + "\n" + messages.not_opened(Path(path), "results table"))
+        return False
 
     @Slot()
     def cancel_or_close(self) -> None:

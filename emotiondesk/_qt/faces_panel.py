@@ -50,6 +50,8 @@ class FacesPanel(QWidget):
             self.faces_list.clear()
         self.last_result = None
         self.seen_ids.clear()
+        self.bars.set_face((), None)
+        self.details.set_face(None)
 
     def update_faces(self, result: FrameResult) -> None:
         """Rebuild the list from a frame, signals blocked, then show the chosen face's bars."""

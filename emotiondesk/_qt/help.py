@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QGridLayout, QLabel, QMessageBox, QVBoxLayout, QWidget
 
 from emotiondesk import __version__
 
@@ -12,6 +13,7 @@ SHORTCUTS = [
     ("Ctrl+K", "Add a marker with text"),
     ("K", "Play / pause a file"),
     ("Ctrl+O", "Open a video or image file"),
+    ("Ctrl+Shift+O", "Open a past session (summary, timeline, markers, report)"),
     ("Ctrl+E", "Export the recorded CSV (+ sidecar, markers)"),
     ("Ctrl+M", "Mirror the image"),
     ("Ctrl+,", "Settings"),
@@ -32,9 +34,31 @@ LIMITS_NOTE = (
 )
 
 
+class ShortcutsDialog(QDialog):
+    """The keys in one column and what they do in the next (a grid: aligned in any font)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(18)
+        self.keys: list[QLabel] = []
+        self.actions: list[QLabel] = []
+        for row, (key, what) in enumerate(SHORTCUTS):
+            key_label, what_label = QLabel(f"<b>{key}</b>"), QLabel(what)
+            grid.addWidget(key_label, row, 0, Qt.AlignmentFlag.AlignRight)
+            grid.addWidget(what_label, row, 1, Qt.AlignmentFlag.AlignLeft)
+            self.keys.append(key_label)
+            self.actions.append(what_label)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(grid)
+        layout.addWidget(buttons)
+
+
 def show_shortcuts(parent: QWidget) -> None:
-    text = "\n".join(f"{key:>8}   {what}" for key, what in SHORTCUTS)
-    QMessageBox.information(parent, "Keyboard shortcuts", text)
+    ShortcutsDialog(parent).exec()
 
 
 def show_about(parent: QWidget, model_name: str, labels: tuple[str, ...]) -> None:

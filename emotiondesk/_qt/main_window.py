@@ -8,39 +8,29 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer, Slot
-from PySide6.QtWidgets import (
-    QDialog,
-    QFileDialog,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QSettings, QTimer, Slot
+from PySide6.QtWidgets import QDialog
 
-from emotiondesk._qt import paths
+from emotiondesk._qt import messages, open_media, open_session, paths
 from emotiondesk._qt.batch_dialog import analyse_folder
-from emotiondesk._qt.faces_panel import FacesPanel
 from emotiondesk._qt.help import LIMITS_NOTE, PRIVACY_NOTE, SHORTCUTS, show_about, show_shortcuts
+from emotiondesk._qt.layout import build_layout
 from emotiondesk._qt.menus import build_menus
-from emotiondesk._qt.playback import PlaybackBar, fill_camera_menu
-from emotiondesk._qt.session_panel import SessionBar, SessionController
+from emotiondesk._qt.playback import fill_camera_menu
+from emotiondesk._qt.session_panel import SessionController
 from emotiondesk._qt.settings_dialog import SettingsDialog
+from emotiondesk._qt.source_slots import SourceSlots
 from emotiondesk._qt.summary import SessionSummaryDialog
-from emotiondesk._qt.timeline import EmotionTimeline
-from emotiondesk._qt.widgets import SourceBanner, VideoView
-from emotiondesk.assets import DEFAULT_EMOTION_MODEL, EMOTION_MODELS
+from emotiondesk._qt.throttle import Throttle
+from emotiondesk.assets import DEFAULT_EMOTION_MODEL
 from emotiondesk.metadata import unused_path
 from emotiondesk.palette import DEFAULT_PALETTE, PALETTES
 from emotiondesk.pipeline import PipelineConfig
-from emotiondesk.sources import list_cameras
+from emotiondesk.sources import list_cameras, open_source
 from emotiondesk.types import FrameResult
 
 __all__ = ["LIMITS_NOTE", "PRIVACY_NOTE", "SHORTCUTS", "MainWindow", "SettingsDialog"]
@@ -50,7 +40,7 @@ def timestamped_name(prefix: str = "session") -> str:
     return f"{prefix}-{datetime.now().strftime('%Y%m%d-%H%M%S')}.csv"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(SourceSlots):
     """Live view, faces list, probability bars, timeline, playback, recording/session and export."""
 
     def __init__(
@@ -77,7 +67,8 @@ class MainWindow(QMainWindow):
         self.source_spec: str | None = None
         self.labels: tuple[str, ...] = ()
         self.model_name = ""
-        self.display_times: list[float] = []
+        self.source_opener = open_source  # how workers open a spec (a benchmark hands in a camera-paced source)
+        self._analysed: str | None = None  # the CSV of a whole-file analysis that just reached the end
         self.session = SessionController(self.settings, lambda: self.worker, lambda: paths.sessions_dir(), self)
         self.setWindowTitle("emotiondesk")
         self._build_ui()
@@ -96,6 +87,7 @@ class MainWindow(QMainWindow):
         self.rec_timer = QTimer(self)
         self.rec_timer.timeout.connect(self._update_rec_indicator)
         self.rec_timer.start(500)
+        self.panel_throttle = Throttle(self._refresh_panel, 100, self)
 
     # --- the parts' state, under the names the window always had --------------------------------
     @property
@@ -128,57 +120,7 @@ class MainWindow(QMainWindow):
 
     # --- layout ---------------------------------------------------------------------------------
     def _build_ui(self) -> None:
-        self.video = VideoView()
-        self.video.mirror = self.settings.value("mirror", "false") in (True, "true")
-        self.video.show_boxes = self.settings.value("show_boxes", "true") in (True, "true")
-        self.video.show_labels = self.settings.value("show_labels", "true") in (True, "true")
-        self.banner = SourceBanner()
-        self.banner_text, self.retry_button = self.banner.text, self.banner.retry_button
-        self.retry_button.clicked.connect(self.retry_source)
-        self.banner.open_button.clicked.connect(self.open_file_dialog)
-        self.playback = PlaybackBar()
-        self.playback.loop.setChecked(self.loop)
-
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.banner)
-        left_layout.addWidget(self.video, 1)
-        left_layout.addWidget(self.playback)
-
-        self.faces = FacesPanel()
-        self.faces.details.setVisible(self.config.face_details)
-        self.details_panel = self.faces.details
-        self.faces_list = self.faces.faces_list
-        self.bars = self.faces.bars
-        self.session_bar = SessionBar(self.session)
-        side = QWidget()
-        side_layout = QVBoxLayout(side)
-        side_layout.addWidget(self.session_bar)
-        side_layout.addWidget(self.faces, 1)
-        side.setMinimumWidth(280)
-
-        top = QSplitter(Qt.Orientation.Horizontal)
-        top.addWidget(left)
-        top.addWidget(side)
-        top.setStretchFactor(0, 3)
-        top.setStretchFactor(1, 1)
-        self.timeline = EmotionTimeline(float(self.settings.value("timeline_s", 30)))
-        main = QSplitter(Qt.Orientation.Vertical)
-        main.addWidget(top)
-        main.addWidget(self.timeline)
-        main.setStretchFactor(0, 4)
-        main.setStretchFactor(1, 1)
-        self.setCentralWidget(main)
-
-        self.status_fps = QLabel("– fps")
-        self.status_ms = QLabel("– ms/frame")
-        self.status_faces = QLabel("0 faces")
-        self.status_model = QLabel("")
-        self.rec_indicator = QLabel("")
-        self.rec_indicator.setStyleSheet("color: #e0302f; font-weight: bold;")
-        for widget in (self.rec_indicator, self.status_fps, self.status_ms, self.status_faces, self.status_model):
-            self.statusBar().addPermanentWidget(widget)
+        build_layout(self)
 
     def _connect_parts(self) -> None:
         self.session.message.connect(self.statusBar().showMessage)
@@ -187,7 +129,8 @@ class MainWindow(QMainWindow):
         self.session.markers_changed.connect(self._markers_changed)
         self.faces.rename_requested.connect(self.session.ask_rename)
         self.faces.merge_requested.connect(self.session.merge_faces)
-        self.playback.analyse_requested.connect(self.analyse_whole_file)
+        self.playback.analyse_requested.connect(self.ask_and_analyse)
+        self.playback.play_button.toggled.connect(lambda paused: paused or self.statusBar().clearMessage())
 
     # --- sources --------------------------------------------------------------------------------
     def open_source(self, spec: str) -> None:
@@ -202,10 +145,15 @@ class MainWindow(QMainWindow):
         self.video.clear(f"Opening {spec}…")
         self.timeline.clear_samples()
         self.faces.clear()
-        worker = PipelineWorker(self.source_spec, self.config, realtime=self.realtime, loop=self.loop, lsl=self.lsl)
+        self.session.last_result = None
+        self.panel_throttle.reset()  # the new source's first frame fills the panel at once
+        worker = PipelineWorker(
+            self.source_spec, self.config, self.realtime, self.loop, self.lsl, opener=self.source_opener
+        )
         worker.frame_ready.connect(self.on_frame)
         worker.source_opened.connect(self.on_source_opened)
         worker.source_failed.connect(self.on_source_failed)
+        worker.model_failed.connect(self.on_model_failed)
         worker.source_finished.connect(self.on_source_finished)
         worker.recording_started.connect(self.session.on_recording_started)
         worker.recording_stopped.connect(self.session.on_recording_stopped)
@@ -252,55 +200,20 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def open_file_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self,
-            "Open video or image",
-            str(Path.home()),
-            "Media (*.mp4 *.avi *.mov *.mkv *.webm *.png *.jpg *.jpeg *.bmp);;All files (*)",
-        )
-        if path:
-            self.open_source(path)
+        """File ▸ Open file…: starts in the current file's folder (else the last one opened)."""
+        path = open_media.ask_media_file(self, self.source_spec, self.settings)
+        if path is not None:
+            self.open_source(str(path))
+
+    @Slot()
+    def open_session_dialog(self) -> None:
+        """File ▸ Open session…: a past recording's summary, timeline, markers and report."""
+        dialog = open_session.ask_session(self, self.palette_name)
+        if dialog is not None:
+            dialog.exec()
 
     def _fill_camera_menu(self) -> None:
         fill_camera_menu(self.camera_menu, self.camera_group, self.source_spec, self.open_source)
-
-    def show_banner(self, message: str, retry: bool) -> None:
-        self.banner.show_message(message, retry)
-
-    # --- worker signals (queued into this, the UI thread) ---------------------------------------
-    @Slot(str, str)
-    def on_source_opened(self, name: str, kind: str) -> None:
-        worker = self.sender()
-        if worker is not self.worker:
-            return
-        self.labels = worker.labels if worker is not None else ()
-        self.model_name = worker.model_name if worker is not None else ""
-        if worker is not None and worker is self.worker:
-            self.playback.source_opened(kind, worker.frame_count, worker.fps)
-        self.timeline.set_labels(self.labels)
-        self.status_model.setText(f"model: {self.model_name}")
-        self.statusBar().showMessage(f"Playing {name}", 3000)
-        self.setWindowTitle(f"emotiondesk — {name}")
-
-    @Slot(str, bool)
-    def on_source_failed(self, message: str, retry: bool) -> None:
-        if self.sender() is not self.worker:
-            return  # a stopped worker's last words
-        self.session.source_failed()
-        kept = self.recording_path or self.last_recording
-        self.video.clear("Source unavailable")
-        self.show_banner(message + (f" The recording so far is kept: {kept}." if kept else ""), retry)
-        if not retry and self.source_spec and not self.source_spec.isdigit():
-            QMessageBox.warning(self, "Cannot open file", message)
-
-    @Slot()
-    def on_source_finished(self) -> None:
-        self.statusBar().showMessage("End of file — Record plays it again from the start; export and summary", 5000)
-
-    @Slot(str)
-    def on_analysis_finished(self, path: str) -> None:
-        self.playback.finish_analysis()
-        self.statusBar().showMessage(f"Whole file analysed: {path}", 8000)
 
     @Slot(object, object)
     def on_frame(self, image: np.ndarray, result: FrameResult) -> None:
@@ -310,17 +223,17 @@ class MainWindow(QMainWindow):
         self.session.last_result = result
         self.video.show_frame(image, result)
         self.timeline.add_result(result)
-        self.faces.update_faces(result)
-        self.playback.update_position(result.index, result.time_s)
-        now = time.monotonic()
-        self.display_times = [t for t in self.display_times if now - t < 2.0] + [now]
-        if len(self.display_times) > 1:
-            fps = (len(self.display_times) - 1) / (self.display_times[-1] - self.display_times[0])
-            self.status_fps.setText(f"{fps:.1f} fps")
-        self.status_ms.setText(f"{result.timings_ms.get('total', 0):.1f} ms/frame")
-        self.status_faces.setText(f"{len(result.faces)} face{'s' if len(result.faces) != 1 else ''}")
+        self.status_line.count_frame()
+        self.panel_throttle.poke()  # faces, bars, position and rates: 10 times a second is plenty
         if worker is not None:
-            worker.frame_taken()
+            worker.frame_taken(self.video.fit())
+
+    def _refresh_panel(self) -> None:
+        result = self.session.last_result
+        if result is not None:
+            self.faces.update_faces(result)
+            self.playback.update_position(result.index, result.time_s)
+            self.status_line.show_result(result)
 
     @Slot()
     def _refresh_timeline(self) -> None:
@@ -341,6 +254,12 @@ class MainWindow(QMainWindow):
     def analyse_whole_file(self, path: Path | None = None) -> None:
         if self.session.analyse_whole_file(path):
             self.playback.start_analysis()
+
+    @Slot()
+    def ask_and_analyse(self) -> None:
+        """Analyse whole file (the button): asks for or confirms the participant first, like Record."""
+        if self.session.confirm_info():
+            self.analyse_whole_file()
 
     @Slot(bool)
     def _show_recording(self, on: bool) -> None:
@@ -367,7 +286,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def on_lsl_failed(self, message: str) -> None:
-        self.statusBar().showMessage(f"LSL off: {message}", 10000)
+        self.statusBar().showMessage(messages.join(f"LSL streaming is off: {message}"), 10000)
 
     @Slot()
     def _update_rec_indicator(self) -> None:
@@ -382,7 +301,9 @@ class MainWindow(QMainWindow):
         return self.session.export_csv(Path(target))
 
     def summary_dialog(self) -> SessionSummaryDialog | None:
-        """The summary of the current/last recording (None with a message when there is none)."""
+        """The summary of the current/last recording; with none yet, an earlier one from the sessions folder."""
+        if self.recording_path is None and self.last_recording is None:
+            return open_session.offer_past_sessions(self, self.palette_name)
         return self.session.summary_dialog(self.palette_name)
 
     @Slot()
@@ -424,8 +345,7 @@ class MainWindow(QMainWindow):
     def apply_settings(self, dialog: SettingsDialog) -> None:
         """Take the dialog's choices, remember them, and restart the current source with them."""
         dialog.apply_to(self.config)
-        if self.config.model in EMOTION_MODELS:  # a custom file is for this session only
-            self.settings.setValue("model", self.config.model)
+        self.settings.setValue("model", self.config.model)  # a bundled name, or a file checked when chosen
         self.settings.setValue("detector", self.config.detector)
         self.settings.setValue("min_confidence", self.config.min_detection_confidence)
         self.settings.setValue("smoothing", self.config.smoothing_window)

@@ -19,12 +19,14 @@ def build_menus(window) -> None:
 
     file_menu = window.menuBar().addMenu("&File")
     window.open_action = action("&Open file…", window.open_file_dialog, "Ctrl+O")
+    window.open_session_action = action("Open &session…", window.open_session_dialog, "Ctrl+Shift+O")
     window.record_action = action("● Record", window.session.ask_and_toggle, Qt.Key.Key_Space, checkable=True)
     window.export_action = action("&Export CSV…", window.export_csv_dialog, "Ctrl+E")
     window.summary_action = action("Session &summary…", window.show_summary)
     window.session_action = action("Session &details…", window.session.edit_info)
     window.marker_action = action("Add &marker…", window.session.ask_marker, "Ctrl+K")
-    for item in (window.open_action, window.record_action, window.session_action, window.marker_action):
+    items = (window.open_action, window.open_session_action, window.record_action, window.session_action)
+    for item in (*items, window.marker_action):
         file_menu.addAction(item)
     for item in (window.export_action, window.summary_action):
         file_menu.addAction(item)

@@ -116,6 +116,11 @@ class PlaybackBar(QWidget):
         self.play_button.setIcon(self.style().standardIcon(icon))
         self.play_button.setText("Play" if paused else "Pause")
 
+    def source_ended(self) -> None:
+        """The file ended: the button offers Play, which plays it again from its first frame."""
+        with_signals_blocked(self.play_button, lambda: self.play_button.setChecked(True))
+        self._show_paused(True)
+
     def seek(self, index: int) -> None:
         if self.worker is not None:
             self.worker.seek(index)

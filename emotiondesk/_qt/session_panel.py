@@ -23,27 +23,35 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from emotiondesk._qt import messages
 from emotiondesk.errors import EmotionDeskError
 from emotiondesk.metadata import FaceNames, SessionInfo, default_csv_name, now_wall, unused_path
 from emotiondesk.sinks.csv_sink import sidecar_path
 from emotiondesk.sinks.markers import Marker, markers_path
+from emotiondesk.sinks.safety import same_file
 from emotiondesk.types import FrameResult
 
 
 class SessionDialog(QDialog):
-    """Participant ID, session name and notes, asked when a recording starts (pre-filled with the last ones)."""
+    """Participant ID, session name and notes, asked before every recording (pre-filled with this launch's last
+    ones, to confirm or change)."""
 
     def __init__(self, info: SessionInfo, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Session")
+        self.setWindowTitle("Who is recorded?")
         form = QFormLayout(self)
+        prompt = (
+            "Confirm the participant for this recording, or change it."
+            if info.participant
+            else ("Enter the participant for this recording.")
+        )
+        form.addRow(QLabel(prompt))
         self.participant = QLineEdit(info.participant)
         self.participant.setPlaceholderText("e.g. P01")
         self.session = QLineEdit(info.session)
@@ -95,9 +103,8 @@ class SessionController(QObject):
         self._worker = worker
         self._folder = folder
         self.window = parent
-        self.info = SessionInfo(
-            str(settings.value("participant", "")), str(settings.value("session", "")), str(settings.value("notes", ""))
-        )
+        # the participant is never carried over from an earlier launch: it is asked for (or confirmed) each time
+        self.info = SessionInfo("", str(settings.value("session", "")), str(settings.value("notes", "")))
         self.names = FaceNames()
         self.markers: list[Marker] = []
         self.recording_path: Path | None = None
@@ -107,10 +114,13 @@ class SessionController(QObject):
 
     # --- session info ---------------------------------------------------------------------------
     def set_info(self, info: SessionInfo) -> None:
-        """Use and remember participant, session and notes (they go into the next recording)."""
+        """Use participant, session and notes for the next recording; session and notes are remembered across
+        launches, the participant only for this one."""
         self.info = info
         for key, value in info.as_dict().items():
-            self.settings.setValue(key, value)
+            if key != "participant":
+                self.settings.setValue(key, value)
+        self.settings.remove("participant")  # written by earlier versions
         self.info_changed.emit()
 
     @Slot()
@@ -121,6 +131,13 @@ class SessionController(QObject):
         self.set_info(dialog.info())
         return True
 
+    def confirm_info(self) -> bool:
+        """Before a new recording: ask for (or confirm) the participant; False when the user cancelled."""
+        if self.edit_info():
+            return True
+        self.message.emit("Not recording: the participant was not confirmed.", 4000)
+        return False
+
     # --- recording ------------------------------------------------------------------------------
     def default_path(self) -> Path:
         return unused_path(self._folder(), default_csv_name(self.info))
@@ -129,7 +146,7 @@ class SessionController(QObject):
         worker = self._worker()
         if worker is None:
             self.recording_changed.emit(False)
-            self.message.emit("Nothing to record: open a camera or file first", 4000)
+            self.message.emit("Nothing to record yet. Open a camera or a file first.", 4000)
             return False
         path = Path(path) if path is not None else self.default_path()
         self.markers = []
@@ -158,7 +175,7 @@ class SessionController(QObject):
         """The Record button / Space: asks for participant, session and notes before a recording starts."""
         if self.recording_path is not None:
             self.stop_recording()
-        elif self._worker() is None or self.edit_info():
+        elif self._worker() is None or self.confirm_info():
             self.start_recording()
         else:
             self.recording_changed.emit(False)
@@ -167,7 +184,7 @@ class SessionController(QObject):
         """Record the open file from its first frame at full speed; the recording stops at its end."""
         worker = self._worker()
         if worker is None or worker.source_kind != "video":
-            self.message.emit("Analyse whole file needs an open video file", 4000)
+            self.message.emit("Analyse whole file needs an open video file. Open one with Ctrl+O.", 4000)
             return False
         path = Path(path) if path is not None else self.default_path()
         self.markers = []
@@ -193,7 +210,7 @@ class SessionController(QObject):
 
     @Slot(str)
     def on_recording_started(self, path: str) -> None:
-        self.message.emit(f"Recording to {path}", 4000)
+        self.message.emit(f"Recording to {path}.", 4000)
 
     @Slot(str, int)
     def on_recording_stopped(self, path: str, rows: int) -> None:
@@ -201,13 +218,18 @@ class SessionController(QObject):
         if self.recording_path == Path(path):
             self.recording_path = None
         self.recording_changed.emit(self.recording_path is not None)
-        self.message.emit(f"Recording saved: {path} ({rows} rows)", 8000)
+        self.message.emit(f"Recording saved to {path} ({rows} rows).", 8000)
 
     @Slot(str)
     def on_recording_failed(self, message: str) -> None:
         self.recording_path = None
         self.recording_changed.emit(False)
-        QMessageBox.critical(self.window, "Recording failed", message)
+        messages.show(
+            self.window,
+            "critical",
+            "Recording failed",
+            messages.join(message, "The rows written so far are kept; check the folder and disk, then record again"),
+        )
 
     # --- markers --------------------------------------------------------------------------------
     def add_marker(self, number: int = 0, text: str = "") -> Marker:
@@ -219,9 +241,9 @@ class SessionController(QObject):
         worker = self._worker()
         if worker is not None and self.recording_path is not None:
             worker.add_marker(marker)
-            self.message.emit(f"Marker {marker.title} at {marker.time_s:.1f} s", 3000)
+            self.message.emit(f"Marker {marker.title} saved at {marker.time_s:.1f} s.", 3000)
         else:
-            self.message.emit(f"Marker {marker.title} shown, not saved: not recording", 4000)
+            self.message.emit(f"Marker {marker.title} is shown but not saved, because nothing is recording.", 4000)
         return marker
 
     @Slot()
@@ -267,6 +289,18 @@ class SessionController(QObject):
         source = self.recording_path or self.last_recording
         if source is None:
             return False
+        pairs = [(source, target)] + [(path_of(source), path_of(target)) for path_of in (sidecar_path, markers_path)]
+        if any(same_file(Path(target_file), Path(source_file)) for source_file, target_file in pairs):
+            messages.show(
+                self.window,
+                "critical",
+                "Export failed",
+                messages.join(
+                    f"Cannot export to {target}: that is the recording itself (or its sidecar or markers file)",
+                    f"Choose another file name; the recording at {source} is unchanged",
+                ),
+            )
+            return False
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
@@ -276,18 +310,28 @@ class SessionController(QObject):
             if source == self.recording_path:  # still recording: the copy is a snapshot, and says so
                 mark_snapshot(target)
         except OSError as error:
-            QMessageBox.critical(
+            reason = (error.strerror or type(error).__name__).lower()
+            messages.show(
                 self.window,
+                "critical",
                 "Export failed",
-                f"{target}: cannot write ({error.strerror or error}). The recording is still safe at {source}.",
+                messages.join(
+                    f"Cannot export to {target}: {reason}",
+                    f"Choose another folder or name; the recording is still safe at {source}",
+                ),
             )
             return False
-        self.message.emit(f"Exported {target}", 6000)
+        self.message.emit(f"Exported to {target}.", 6000)
         return True
 
     def export_dialog(self, default: Path) -> None:
         if (self.recording_path or self.last_recording) is None:
-            QMessageBox.information(self.window, "Nothing to export", "Record a session first (Space), then export it.")
+            messages.show(
+                self.window,
+                "information",
+                "Nothing to export",
+                "Nothing has been recorded yet. Record a session first (Space), then export it.",
+            )
             return
         target, _ = QFileDialog.getSaveFileName(self.window, "Export CSV", str(default), "CSV (*.csv)")
         if target:
@@ -299,12 +343,14 @@ class SessionController(QObject):
 
         source = self.recording_path or self.last_recording
         if source is None:
-            QMessageBox.information(self.window, "No session", "Record a session first (Space).")
+            return None
+        if not source.exists():
+            self.message.emit("The recording has only just started. Open the summary again in a moment.", 5000)
             return None
         try:
             return SessionSummaryDialog(source, self.window, palette, self.names)
         except EmotionDeskError as error:
-            QMessageBox.warning(self.window, "Cannot summarise", str(error))
+            messages.show(self.window, "warning", "Cannot summarise", messages.join(error, "Record the session again"))
             return None
 
     def indicator_text(self) -> str:

@@ -5,20 +5,38 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QSpinBox,
     QWidget,
 )
 
+from emotiondesk._qt import messages
 from emotiondesk.assets import DEFAULT_EMOTION_MODEL, EMOTION_MODELS
+from emotiondesk.errors import EmotionDeskError
 from emotiondesk.palette import DEFAULT_PALETTE, PALETTE_TITLES
 from emotiondesk.pipeline import PipelineConfig
+
+OTHER_FILE = "\x00other-file"  # the "Other ONNX file…" entry's data
+MODEL_CONTRACT = (
+    "An emotion model needs one float32 input [N,1,48,48], one output [N,C] of probabilities and a 'labels' "
+    "metadata entry naming the C classes (see the Models and training page)"
+)
+
+
+def check_model(path: Path) -> str:
+    """Load `path` the way the pipeline will (stages.classification checks the model contract); its name."""
+    from emotiondesk.stages.classification import EmotionClassifier
+
+    classifier = EmotionClassifier(path)
+    return f"{classifier.name}, {len(classifier.labels)} classes"
 
 
 class SettingsDialog(QDialog):
@@ -37,10 +55,13 @@ class SettingsDialog(QDialog):
         self.model = QComboBox()
         for name, bundled in EMOTION_MODELS.items():
             self.model.addItem(bundled.title, name)
+        self.model.addItem("Other ONNX file…", OTHER_FILE)
         current = config.model or DEFAULT_EMOTION_MODEL
-        if self.model.findData(current) < 0:  # a model file given on the command line
-            self.model.addItem(f"Custom: {Path(current).name}", current)
+        if self.model.findData(current) < 0:  # a model file given on the command line or chosen earlier
+            self._add_custom(current)
         self.model.setCurrentIndex(self.model.findData(current))
+        self._model_index = self.model.currentIndex()
+        self.model.currentIndexChanged.connect(self._model_changed)
         self.detector = QComboBox()
         self.detector.addItem("Short range (webcam distance, fastest)", "short")
         self.detector.addItem("Full range (small or distant faces)", "full")
@@ -91,8 +112,48 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
 
+    def _add_custom(self, path: str) -> None:
+        """A model file as its own entry, before "Other ONNX file…"."""
+        with QSignalBlocker(self.model):
+            self.model.insertItem(self.model.count() - 1, f"Custom: {Path(path).name}", str(path))
+            self.model.setItemData(self.model.count() - 2, str(path), Qt.ItemDataRole.ToolTipRole)
+
+    @Slot(int)
+    def _model_changed(self, index: int) -> None:
+        if self.model.itemData(index) != OTHER_FILE:
+            self._model_index = index
+            return
+        QTimer.singleShot(0, self, self._ask_model_file)  # from the event loop, not inside the combo's signal
+
+    @Slot()
+    def _ask_model_file(self) -> None:
+        chosen = self.choose_model_file() if self.isVisible() else None
+        with QSignalBlocker(self.model):
+            self.model.setCurrentIndex(self.model.findData(chosen) if chosen else self._model_index)
+        self._model_index = self.model.currentIndex()
+
+    def choose_model_file(self) -> str | None:
+        """Ask for an ONNX file and check it against the model contract now, not when the source restarts."""
+        path, _ = QFileDialog.getOpenFileName(self, "Choose an emotion model", str(Path.home()), "ONNX (*.onnx)")
+        if not path:
+            return None
+        try:
+            check_model(Path(path))
+        except EmotionDeskError as error:
+            messages.show(
+                self,
+                "warning",
+                "Cannot use this model",
+                messages.join(f"Cannot use {error}", MODEL_CONTRACT, "The model in use stays as it was"),
+            )
+            return None
+        if self.model.findData(path) < 0:
+            self._add_custom(path)
+        return path
+
     def apply_to(self, config: PipelineConfig) -> None:
-        config.model = self.model.currentData()
+        chosen = self.model.currentData()
+        config.model = chosen if chosen != OTHER_FILE else self.model.itemData(self._model_index)
         config.detector = self.detector.currentData()
         config.min_detection_confidence = float(self.min_confidence.value())
         config.smoothing_window = int(self.smoothing.value())

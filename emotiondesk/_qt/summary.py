@@ -6,20 +6,20 @@ from pathlib import Path
 
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QColor, QDesktopServices
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
 )
 
+from emotiondesk._qt import messages
 from emotiondesk.analysis.figures import summary_figure
 from emotiondesk.analysis.recorded import load_recorded
 from emotiondesk.analysis.report import write_report
@@ -54,10 +54,19 @@ class SessionSummaryDialog(QDialog):
             )
         )
         layout.addWidget(self._table())
+        if self.session.markers:
+            shown = ", ".join(f"{m.title} at {m.time_s:.1f} s" for m in self.session.markers[:12])
+            more = f" and {len(self.session.markers) - 12} more" if len(self.session.markers) > 12 else ""
+            self.markers_label = QLabel(f"Markers: {shown}{more}.")
+            self.markers_label.setWordWrap(True)
+            layout.addWidget(self.markers_label)
         self.figure = summary_figure(self.session, palette, Figure(figsize=(9, 5), layout="constrained"))
         self.canvas = FigureCanvasQTAgg(self.figure)
         layout.addWidget(self.canvas, 1)
         buttons = QHBoxLayout()
+        self.report_label = QLabel("")  # where the report was written, once it was
+        self.report_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        buttons.addWidget(self.report_label, 1)
         save = QPushButton("Save figure…")
         save.clicked.connect(self.save_dialog)
         report = QPushButton("Open report")
@@ -65,7 +74,6 @@ class SessionSummaryDialog(QDialog):
         report.clicked.connect(self.open_report)
         close = QPushButton("Close")
         close.clicked.connect(self.accept)
-        buttons.addStretch(1)
         for button in (save, report, close):
             buttons.addWidget(button)
         layout.addLayout(buttons)
@@ -106,16 +114,26 @@ class SessionSummaryDialog(QDialog):
             self, "Save figure", str(self.csv_path.with_suffix(".png")), SAVE_FORMATS
         )
         if target and not self.save_figure(Path(target)):
-            QMessageBox.critical(self, "Save failed", f"{target}: cannot write the figure here")
+            messages.show(
+                self, "critical", "Save failed", f"Cannot write the figure to {target}. Choose another folder or name."
+            )
 
     def write_report(self) -> Path | None:
         try:
-            return write_report(self.csv_path, palette=self.palette_name)
+            path = write_report(self.csv_path, palette=self.palette_name)
         except EmotionDeskError as error:
-            QMessageBox.critical(self, "Report failed", str(error))
+            messages.show(self, "critical", "Report failed", messages.join(error, "Choose a folder you can write to"))
             return None
+        self.report_label.setText(f"Report saved to {path}.")
+        return path
 
-    def open_report(self) -> None:
+    def open_report(self) -> bool:
+        """Write the report and open it in the browser; says where it is when no program opened it."""
         path = self.write_report()
-        if path is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.resolve())))
+        if path is None:
+            return False
+        if QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.resolve()))):
+            return True
+        self.report_label.setText(f"Report saved to {path} (no browser opened it).")
+        messages.show(self, "information", "Report saved", messages.not_opened(path, "report"))
+        return False

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
+from emotiondesk._qt.display import LITTLE_ENDIAN, DisplayImage
 from emotiondesk._qt.timeline import EmotionTimeline  # noqa: F401 (kept importable from here)
 from emotiondesk.metadata import FaceNames
 from emotiondesk.palette import DEFAULT_PALETTE, emotion_color
@@ -20,14 +21,30 @@ def bgr_to_qimage(image: np.ndarray) -> QImage:
     return qimage.copy()  # own the pixels: the numpy buffer may go away
 
 
+def wrap_display(display: DisplayImage) -> QImage:
+    """A QImage over the worker's ready pixels, no copy (the caller keeps `display` alive while it is shown)."""
+    pixels = display.pixels
+    image_format = QImage.Format.Format_RGB32 if LITTLE_ENDIAN else QImage.Format.Format_RGBX8888
+    return QImage(pixels.data, pixels.shape[1], pixels.shape[0], pixels.strides[0], image_format)
+
+
 class VideoView(QWidget):
-    """The frame scaled with its aspect ratio, plus a box, ID, label and confidence per face."""
+    """The frame scaled with its aspect ratio, plus a box, ID, label and confidence per face.
+
+    Frames from the worker arrive as `DisplayImage`s already scaled to `fit()` and mirrored there, so painting is
+    a 1:1 blit; a frame of another size (the view was just resized) is scaled here until the worker catches up.
+    `painted` is emitted once per result, when its overlay has been painted (display rate and latency hooks)."""
+
+    painted = Signal(object)  # FrameResult
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setMinimumSize(320, 240)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.image: QImage | None = None
+        self.image_mirrored = False  # whether `image` was mirrored (by the worker, or here)
+        self.source_size = QSize()  # the frame's own size: face boxes are in its pixels
+        self._pixels: DisplayImage | None = None  # the buffer `image` wraps
         self.result: FrameResult | None = None
         self.mirror = False
         self.show_boxes = True
@@ -35,23 +52,39 @@ class VideoView(QWidget):
         self.palette_name = DEFAULT_PALETTE
         self.names = FaceNames()
         self.placeholder = "No source — open a file (Ctrl+O) or pick a camera"
+        self._painted: FrameResult | None = None
 
-    def show_frame(self, image: np.ndarray, result: FrameResult) -> None:
-        self.image = bgr_to_qimage(image)
-        if self.mirror:
-            self.image = self.image.mirrored(True, False)
+    def fit(self) -> tuple[int, int, bool]:
+        """(width, height, mirror) in device pixels that the worker should make frames ready for."""
+        ratio = self.devicePixelRatioF()
+        return max(1, round(self.width() * ratio)), max(1, round(self.height() * ratio)), self.mirror
+
+    def show_frame(self, image: DisplayImage | np.ndarray, result: FrameResult) -> None:
+        """A worker's `DisplayImage`, or a BGR frame (scaled and mirrored while painting)."""
+        if isinstance(image, DisplayImage):
+            self._pixels, self.image = image, wrap_display(image)
+            self.image.setDevicePixelRatio(self.devicePixelRatioF())
+            self.image_mirrored = image.mirrored
+            self.source_size = QSize(image.source_width, image.source_height)
+        else:
+            self._pixels, self.image = None, bgr_to_qimage(image)
+            if self.mirror:
+                self.image = self.image.mirrored(True, False)
+            self.image_mirrored = self.mirror
+            self.source_size = QSize(image.shape[1], image.shape[0])
         self.result = result
         self.update()
 
     def clear(self, message: str) -> None:
-        self.image, self.result, self.placeholder = None, None, message
+        self.image, self._pixels, self.result, self.placeholder = None, None, None, message
         self.update()
 
     def image_rect(self) -> QRectF:
-        if self.image is None:
+        if self.image is None or self.source_size.isEmpty():
             return QRectF()
-        scale = min(self.width() / self.image.width(), self.height() / self.image.height())
-        w, h = self.image.width() * scale, self.image.height() * scale
+        width, height = self.source_size.width(), self.source_size.height()
+        scale = min(self.width() / width, self.height() / height)
+        w, h = width * scale, height * scale
         return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
@@ -62,11 +95,21 @@ class VideoView(QWidget):
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
             return
         target = self.image_rect()
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        painter.drawImage(target, self.image)
-        if self.result is None or not self.show_boxes:
-            return
-        scale = target.width() / self.image.width()
+        shown = self.image.deviceIndependentSize()
+        if abs(shown.width() - target.width()) <= 1.5 and abs(shown.height() - target.height()) <= 1.5:
+            painter.drawImage(target.topLeft(), self.image)  # ready-made by the worker: a plain blit
+        else:
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawImage(target, self.image)
+        if self.result is not None and self.show_boxes:
+            self._paint_overlay(painter, target)
+        painter.end()
+        if self.result is not None and self.result is not self._painted:
+            self._painted = self.result
+            self.painted.emit(self.result)
+
+    def _paint_overlay(self, painter: QPainter, target: QRectF) -> None:
+        scale = target.width() / self.source_size.width()
         font = QFont(painter.font())
         font.setPointSizeF(max(8.0, 10.0 * min(scale * 1.5, 1.5)))
         painter.setFont(font)
@@ -75,7 +118,7 @@ class VideoView(QWidget):
             label = self.result.label_of(probabilities)
             confidence = float(probabilities.max()) if probabilities is not None else face.det_score
             color = QColor(*emotion_color(label, self.palette_name))
-            x = face.box.x if not self.mirror else self.image.width() - face.box.x - face.box.w
+            x = face.box.x if not self.image_mirrored else self.source_size.width() - face.box.x - face.box.w
             rect = QRectF(
                 target.x() + x * scale, target.y() + face.box.y * scale, face.box.w * scale, face.box.h * scale
             )
@@ -132,7 +175,8 @@ class ProbabilityBars(QWidget):
 
 
 class SourceBanner(QFrame):
-    """A red strip over the video saying why the source is unavailable, with Retry and Open file…."""
+    """A red strip over the video saying why the source is unavailable, with Retry and Open file… — or, when the
+    model is the problem, Settings…."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -142,12 +186,15 @@ class SourceBanner(QFrame):
         self.text.setWordWrap(True)
         self.retry_button = QPushButton("Retry")
         self.open_button = QPushButton("Open file…")
+        self.settings_button = QPushButton("Settings…")
         layout.addWidget(self.text, 1)
-        layout.addWidget(self.retry_button)
-        layout.addWidget(self.open_button)
+        for button in (self.retry_button, self.open_button, self.settings_button):
+            layout.addWidget(button)
         self.hide()
 
-    def show_message(self, message: str, retry: bool) -> None:
+    def show_message(self, message: str, retry: bool, model: bool = False) -> None:
         self.text.setText(message)
-        self.retry_button.setVisible(retry)
+        self.retry_button.setVisible(retry and not model)
+        self.open_button.setVisible(not model)
+        self.settings_button.setVisible(model)
         self.show()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from PySide6.QtCore import QThread, Signal
 
-from emotiondesk.errors import EmotionDeskError
+from emotiondesk._qt.display import display_image
+from emotiondesk.errors import EmotionDeskError, ModelError
 from emotiondesk.metadata import FaceNames, SessionInfo
 from emotiondesk.pipeline import Pipeline, PipelineConfig, RunSummary, config_for_source
 from emotiondesk.sinks.base import RunStatus
@@ -46,9 +48,10 @@ class PipelineWorker(QThread):
     ended plays it again from its first frame; `analyse_whole_file` records it from frame 0 at full speed.
     """
 
-    frame_ready = Signal(object, object)  # BGR image (numpy), FrameResult
+    frame_ready = Signal(object, object)  # display.DisplayImage (scaled for the view), FrameResult
     source_opened = Signal(str, str)  # source name, kind
     source_failed = Signal(str, bool)  # message, retry makes sense (camera)
+    model_failed = Signal(str)  # the emotion or face model cannot be loaded (message): not the source's fault
     source_finished = Signal()
     recording_started = Signal(str)  # CSV path
     recording_stopped = Signal(str, int)  # CSV path, rows
@@ -57,9 +60,17 @@ class PipelineWorker(QThread):
     lsl_failed = Signal(str)  # LSL was asked for but cannot stream (message); the source keeps running
 
     def __init__(
-        self, source_spec: str, config: PipelineConfig, realtime: bool = True, loop: bool = False, lsl: bool = False
+        self,
+        source_spec: str,
+        config: PipelineConfig,
+        realtime: bool = True,
+        loop: bool = False,
+        lsl: bool = False,
+        opener: Callable[[str], FrameSource] = open_source,
     ) -> None:
         super().__init__()
+        self.opener = opener  # `sources.open_source`; benchmarks hand in a camera-paced source
+        self.display_fit: tuple[int, int, bool] | None = None  # the view's (width, height, mirror), set by the UI
         self.lsl = lsl
         self.live_sinks: list = []  # LSL outlets: every processed frame, recording or not
         self.source_spec = source_spec
@@ -89,8 +100,10 @@ class PipelineWorker(QThread):
     def request_stop(self) -> None:
         self._stop.set()
 
-    def frame_taken(self) -> None:
-        """The UI painted the last frame: the next one may be sent."""
+    def frame_taken(self, fit: tuple[int, int, bool] | None = None) -> None:
+        """The UI took the last frame: the next one may be sent, made ready for `fit` (view size and mirror)."""
+        if fit is not None:
+            self.display_fit = fit  # one tuple assignment: atomic
         self._display_busy.clear()
 
     def start_recording(self, path: Path, info: SessionInfo | None = None, names: FaceNames | None = None) -> None:
@@ -146,8 +159,10 @@ class PipelineWorker(QThread):
         pipeline = None
         source = None
         try:
-            source = open_source(self.source_spec)
+            source = self.opener(self.source_spec)
             self.config = config_for_source(self.config, source.kind, source.frame_count)
+            if source.kind == "camera":  # live: no frame waits for the landmarker (see PipelineConfig)
+                self.config = replace(self.config, face_details_async=True)
             pipeline = Pipeline(self.config)
             self.model_name = pipeline.classifier.name
             self.labels = pipeline.labels
@@ -164,8 +179,10 @@ class PipelineWorker(QThread):
                 if not again:
                     break
                 source.close()
-                source = open_source(self.source_spec)
+                source = self.opener(self.source_spec)
                 pipeline.restart_tracking()
+        except ModelError as error:
+            self.model_failed.emit(str(error))
         except EmotionDeskError as error:
             self.source_failed.emit(str(error), source is None or source.kind == "camera" or self.source_spec.isdigit())
         finally:
@@ -225,7 +242,7 @@ class PipelineWorker(QThread):
             if not self._display_busy.is_set():
                 self._display_busy.set()
                 self.frames_displayed += 1
-                self.frame_ready.emit(frame.image, result)
+                self.frame_ready.emit(display_image(frame.image, self.display_fit), result)
             if self.speed > 0 and source.kind != "camera":
                 anchor = anchor or (time.monotonic(), frame.time_s)
                 delay = (frame.time_s - anchor[1]) / self.speed - (time.monotonic() - anchor[0])
@@ -276,7 +293,10 @@ class PipelineWorker(QThread):
             else:
                 self.speed = requests.speed
                 action = action or "speed"
-        if requests.paused is not None and requests.paused != self.paused:
+        if requests.paused is False and self.ended and source.kind == "video":
+            self.paused = False
+            action = "restart"  # Play on a file that has ended plays it again from its first frame
+        elif requests.paused is not None and requests.paused != self.paused:
             self.paused = requests.paused
             action = action or ("resume" if not self.paused else None)
         if requests.seek is not None and source.kind == "video":

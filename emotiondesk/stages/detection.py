@@ -211,6 +211,10 @@ class ModelThread:
             raise RuntimeError(f"{self.name} thread is closed")
         self._requests.put((bgr, time_s))
 
+    def ready(self) -> bool:
+        """Whether `collect()` would return at once (a submitted frame's result is waiting)."""
+        return not self._results.empty()
+
     def collect(self) -> tuple[list[Face], float]:
         """Faces of the oldest submitted frame and the ms the model took."""
         result = self._results.get()

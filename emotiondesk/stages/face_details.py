@@ -222,8 +222,9 @@ class FaceDetailsThread(ModelThread):
 class DetailSchedule:
     """Runs the landmarker on every `every`-th frame; in between, each tracked face keeps its last values."""
 
-    def __init__(self, every: int = 1) -> None:
+    def __init__(self, every: int = 1, asynchronous: bool = False) -> None:
         self.every = max(1, int(every))
+        self.asynchronous = asynchronous  # the landmarker runs whenever free (live sources), values carried
         self._count = 0
         self._last: dict[int, tuple[np.ndarray | None, tuple[float, float, float] | None]] = {}
 
@@ -235,16 +236,26 @@ class DetailSchedule:
 
     def carry(self, faces: list[Face], fresh: bool) -> None:
         """After tracking: remember fresh values per face ID, or fill faces of a skipped frame from them."""
-        if self.every == 1:
+        if self.every == 1 and not self.asynchronous:
             return
         if fresh:
-            self._last = {f.face_id: (f.blendshapes, f.head_pose) for f in faces if f.head_pose is not None}
-            return
+            latest = {f.face_id: (f.blendshapes, f.head_pose) for f in faces if f.head_pose is not None}
+            if not self.asynchronous:
+                self._last = latest
+                return
+            self._last.update(latest)  # asynchronous: a face the landmarker missed this time keeps its last values
         for face in faces:
             if face.face_id in self._last and face.blendshapes is None:
                 face.blendshapes, face.head_pose = self._last[face.face_id]
 
     def describe(self) -> dict:
+        if self.asynchronous:
+            return {
+                "every_n_frames": None,
+                "between_runs": "asynchronous (live source): the landmarker takes the newest frame whenever it is "
+                "free and no frame waits for it; each face carries its latest values, matched by box, so they can "
+                "be a few frames old (landmarks not carried)",
+            }
         return {
             "every_n_frames": self.every,
             "between_runs": "each face's last values carried forward (landmarks not carried)"
