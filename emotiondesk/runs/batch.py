@@ -27,6 +27,7 @@ from emotiondesk.runs.index import (
     INDEX_COLUMNS,
     INDEX_NAME,
     STATES,
+    VIDEO_SUFFIXES,
     BatchInput,
     IndexRow,
     discover_inputs,
@@ -46,6 +47,7 @@ from emotiondesk.sinks.csv_sink import sidecar_path
 
 __all__ = [
     "INDEX_COLUMNS",
+    "VIDEO_SUFFIXES",
     "BatchProgress",
     "BatchReport",
     "BatchStopped",
