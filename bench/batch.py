@@ -1,6 +1,7 @@
 """Batch analysis throughput and CPU use versus `--jobs`, on a folder of generated clips.
 
-    python bench/batch.py [--clips 8] [--frames 600] [--jobs 1,2,CORES] [--model NAME|PATH] [--keep DIR]
+    python bench/batch.py [--clips 8] [--frames 600] [--jobs 1,2,CORES] [--dask local:1,local:2] [--model NAME|PATH]
+                          [--overhead-clips 16] [--keep DIR]
 
 Generates `--clips` 640×480 clips of the bundled real face (1, 2, 3 faces in turn), then analyses the folder
 with `emotiondesk analyze FOLDER --out DIR --jobs N --quiet` for each N, plus once as single-file runs one
@@ -12,6 +13,11 @@ CSV is identical to the single-file run's. Prints a markdown table. On a shared 
 cores from the batch, so the table also gives the load average before each run and the share of all cores'
 time that nobody used while it ran (Linux /proc/stat): a batch that fills the machine leaves ~0 % idle even
 when its own share is lower.
+
+`--dask` adds the same batch on Dask (`--dask local:N` starts a LocalCluster; a scheduler address uses a running
+cluster). A second table gives each runner's start-up (wall time of a batch of one 10-frame clip, process start
+to exit) and per-input overhead ((wall of `--overhead-clips` 10-frame clips − wall of one) ÷ (clips − 1) × workers
+− the mean `processing_s` the index gives per input: what an input costs a worker beyond analysing its frames).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import argparse
 import csv
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -67,11 +74,53 @@ def results(path: Path) -> list[list[str]]:
     return [[cell for i, cell in enumerate(row) if i != drop] for row in rows]
 
 
+def workers_of(runner: list[str]) -> int:
+    value = runner[1]
+    return int(value.partition(":")[2] or 1) if runner[0] == "--jobs" or value.startswith("local:") else 0
+
+
+def overheads(work: Path, face, analyze: list[str], runners: list[list[str]], clips: int, repeats: int) -> None:
+    """Start-up and per-input overhead of each runner (see the module's docstring); medians of `repeats` runs."""
+    print(
+        f"\nstart-up and per-input overhead (5-frame 320×240 clips; medians of {repeats} runs, the load average before "
+        "each runner's first)\n"
+    )
+    print(
+        f"| runner | load | start-up: 1 clip per worker, wall (s) | {clips} clips, wall (s) | analysis per input (s) "
+        "| overhead per input per worker (s) |"
+    )
+    print("|---|---|---|---|---|---|")
+    folders: dict[int, Path] = {}
+    for count in sorted({workers_of(r) or 1 for r in runners} | {clips}):
+        folders[count] = work / f"tiny{count}"
+        folders[count].mkdir(exist_ok=True)
+        for i in range(count):
+            write_face_clip(folders[count] / f"tiny{i:02d}.mp4", face, 1, 5, width=320, height=240)
+    for runner in runners:
+        workers = workers_of(runner) or 1
+        tag = "-".join(runner).replace(":", "").replace("/", "").strip("-")
+        load = os.getloadavg()[0]
+        firsts, seconds, analyses = [], [], []
+        for repeat in range(repeats):
+            one, many = work / f"o1{tag}-{repeat}", work / f"on{tag}-{repeat}"
+            firsts.append(timed([[*analyze, str(folders[workers]), "--out", str(one), *runner, "--quiet"]])[0])
+            seconds.append(timed([[*analyze, str(folders[clips]), "--out", str(many), *runner, "--quiet"]])[0])
+            done = [r for r in read_index(many / "index.csv") if r.status == "done"]
+            analyses.append(sum(float(r.processing_s) for r in done) / max(1, len(done)))
+        first, second, analysis = (statistics.median(v) for v in (firsts, seconds, analyses))
+        per_input = (second - first) / (clips - workers) * workers - analysis
+        print(f"| `{' '.join(runner)}` | {load:.2f} | {first:.1f} | {second:.1f} | {analysis:.3f} | {per_input:.3f} |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clips", type=int, default=8)
     parser.add_argument("--frames", type=int, default=600)
     parser.add_argument("--jobs", default=None, help="comma-separated job counts (default: 1,2,cores)")
+    parser.add_argument("--dask", default="local:1,local:2", help="comma-separated --dask values ('' for none)")
+    parser.add_argument("--overhead-clips", type=int, default=40, help="5-frame clips of the overhead table")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per runner in the overhead table (medians)")
+    parser.add_argument("--only", choices=("throughput", "overhead"), help="one of the two tables")
     parser.add_argument("--model", help="emotion model name or path (default: the bundled FER2013 model)")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
     args = parser.parse_args()
@@ -84,39 +133,48 @@ def main() -> int:
     paths = [write_face_clip(clips / f"clip{i:02d}.mp4", face, 1 + i % 3, args.frames) for i in range(args.clips)]
     analyze = [sys.executable, "-m", "emotiondesk", "analyze"] + (["--model", args.model] if args.model else [])
 
-    single = work / "single"
-    single.mkdir(exist_ok=True)
-    rows = []
-    load = os.getloadavg()[0]
-    wall, cpu, idle = timed([[*analyze, str(p), "--csv", str(single / f"{p.stem}.csv"), "--quiet"] for p in paths])
-    rows.append(("single-file runs, one after another", load, wall, cpu, idle, None))
-    for count in jobs:
-        out = work / f"jobs{count}"
+    runners = [["--jobs", str(count)] for count in jobs] + [["--dask", d] for d in filter(None, args.dask.split(","))]
+    if args.only != "overhead":
+        single = work / "single"
+        single.mkdir(exist_ok=True)
+        rows = []
         load = os.getloadavg()[0]
-        wall, cpu, idle = timed([[*analyze, str(clips), "--out", str(out), "--jobs", str(count), "--quiet"]])
-        rows.append((f"`--jobs {count}`", load, wall, cpu, idle, out))
+        wall, cpu, idle = timed([[*analyze, str(p), "--csv", str(single / f"{p.stem}.csv"), "--quiet"] for p in paths])
+        rows.append(("single-file runs, one after another", load, wall, cpu, idle, None))
+        for count in jobs:
+            out = work / f"jobs{count}"
+            load = os.getloadavg()[0]
+            wall, cpu, idle = timed([[*analyze, str(clips), "--out", str(out), "--jobs", str(count), "--quiet"]])
+            rows.append((f"`--jobs {count}`", load, wall, cpu, idle, out))
+        for runner in runners[len(jobs) :]:
+            out = work / runner[1].replace(":", "").replace("/", "")
+            load = os.getloadavg()[0]
+            wall, cpu, idle = timed([[*analyze, str(clips), "--out", str(out), *runner, "--quiet"]])
+            rows.append((f"`{' '.join(runner)}`", load, wall, cpu, idle, out))
 
-    frames = args.clips * args.frames
-    print(f"{args.clips} clips × {args.frames} frames, 640×480, 1–3 faces; {cores} cores; {sys.platform}\n")
-    print(
-        "| run | load | wall (s) | files/s | frames/s | frames per CPU-s | our CPU use | cores idle | vs `--jobs 1` "
-        "| identical |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    base = next((wall for name, _, wall, *_ in rows if name == "`--jobs 1`"), None)
-    for name, load, wall, cpu, idle, out in rows:
-        if out is None:
-            identical = "(reference)"
-        else:
-            done = sum(1 for row in read_index(out / "index.csv") if row.status == "done")
-            same = sum(results(out / f"{p.stem}.csv") == results(single / f"{p.stem}.csv") for p in paths)
-            identical = f"{same}/{len(paths)} ({done} done)"
-        speedup = f"{base / wall:.2f}×" if base else ""
+        frames = args.clips * args.frames
+        print(f"{args.clips} clips × {args.frames} frames, 640×480, 1–3 faces; {cores} cores; {sys.platform}\n")
         print(
-            f"| {name} | {load:.2f} | {wall:.1f} | {args.clips / wall:.2f} | {frames / wall:.1f} | "
-            f"{frames / cpu:.0f} | {cpu / wall / cores:.0%} | {'' if idle is None else f'{idle:.0%}'} | {speedup} | "
-            f"{identical} |"
+            "| run | load | wall (s) | files/s | frames/s | frames per CPU-s | our CPU use | cores idle "
+            "| vs `--jobs 1` | identical |"
         )
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        base = next((wall for name, _, wall, *_ in rows if name == "`--jobs 1`"), None)
+        for name, load, wall, cpu, idle, out in rows:
+            if out is None:
+                identical = "(reference)"
+            else:
+                done = sum(1 for row in read_index(out / "index.csv") if row.status == "done")
+                same = sum(results(out / f"{p.stem}.csv") == results(single / f"{p.stem}.csv") for p in paths)
+                identical = f"{same}/{len(paths)} ({done} done)"
+            speedup = f"{base / wall:.2f}×" if base else ""
+            print(
+                f"| {name} | {load:.2f} | {wall:.1f} | {args.clips / wall:.2f} | {frames / wall:.1f} | "
+                f"{frames / cpu:.0f} | {cpu / wall / cores:.0%} | {'' if idle is None else f'{idle:.0%}'} | "
+                f"{speedup} | {identical} |"
+            )
+    if args.only != "throughput":
+        overheads(work, face, analyze, runners, args.overhead_clips, args.repeats)
     print(f"\nwork folder: {work}")
     return 0
 

@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -131,21 +132,54 @@ def test_resume_skips_finished_and_redoes_partial(mixed_batch, mixed_folder, con
     assert rows["corrupt.mp4"]["status"] == "failed"
 
 
-def test_other_settings_or_a_changed_input_are_redone(mixed_batch, mixed_folder, contract_model, tmp_path):
+def test_other_settings_refuse_to_replace_finished_results(
+    mixed_batch, mixed_folder, contract_model, make_model, tmp_path
+):
+    """Issue 17, finding 2: a re-run with another model (or any other setting) into the same folder names what
+    differs and replaces nothing; another --out keeps both; --overwrite replaces."""
     out = tmp_path / "out"
     shutil.copytree(mixed_batch[0], out)
-    one = str(mixed_folder / "one.mp4")
-    assert main(["analyze", one, "--out", str(out), "--model", str(contract_model), "--smoothing", "3", "--quiet"]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    other_model = make_model()
+    for extra, named in (
+        (["--model", str(other_model)], "--model contract.onnx → model.onnx"),
+        (["--model", str(contract_model), "--smoothing", "3"], "--smoothing 5 → 3"),
+    ):
+        code = subprocess.run(
+            [sys.executable, "-m", "emotiondesk", "analyze", str(mixed_folder), "--out", str(out), "--quiet", *extra],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=ROOT,
+        )
+        assert code.returncode == 2 and "Traceback" not in code.stderr
+        (line,) = code.stderr.strip().splitlines()
+        assert line.startswith(f"emotiondesk: error: {out}: 3 finished result(s)") and named in line, line
+        assert "another --out" in line and "--overwrite" in line
+        assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing replaced, index included
+    both = tmp_path / "both"
+    assert main(["analyze", str(mixed_folder), "--out", str(both), "--model", str(other_model), "--quiet"]) == 2
+    assert index_by_name(both)["one.mp4"]["status"] == "done" and (out / "one.csv").read_bytes() == before["one.csv"]
+    assert (
+        main(["analyze", str(mixed_folder), "--out", str(out), "--model", str(other_model), "--overwrite", "--quiet"])
+        == 2
+    )  # the corrupt file still fails
     rows = index_by_name(out)
-    assert rows["one.mp4"]["status"] == "done"  # made with --smoothing 5 before: redone
-    assert rows["three.avi"]["status"] == "done" and rows["corrupt.mp4"]["status"] == "failed"  # earlier rows kept
-    assert json.loads((out / "one.json").read_text())["smoothing"]["window_frames"] == 3
+    assert [rows[n]["status"] for n in ("one.mp4", "three.avi", "stills")] == ["done"] * 3
+    assert json.loads((out / "one.json").read_text())["model"]["path"] == str(other_model)
+
+
+def test_a_changed_input_is_redone_and_a_cut_is_a_setting(mixed_batch, mixed_folder, contract_model, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(mixed_batch[0], out)
     three = [str(mixed_folder / "three.avi"), "--out", str(out), "--model", str(contract_model), "--quiet"]
     assert main(["analyze", *three]) == 0 and index_by_name(out)["three.avi"]["status"] == "skipped"
+    assert index_by_name(out)["corrupt.mp4"]["status"] == "failed"  # earlier rows of other inputs are kept
     os.utime(out / "three.json", (1_000_000, 1_000_000))  # the input is newer than its results: redone
     assert main(["analyze", *three]) == 0 and index_by_name(out)["three.avi"]["status"] == "done"
+    assert main(["analyze", *three, "--max-frames", "4"]) == 2  # a cut run would replace the whole one
     for max_frames, status in (("4", "done"), ("4", "skipped"), ("10", "done")):  # a cut run is not the whole
-        assert main(["analyze", *three, "--max-frames", max_frames]) == 0
+        assert main(["analyze", *three, "--max-frames", max_frames, "--overwrite"]) == 0
         assert index_by_name(out)["three.avi"]["status"] == status
         assert index_by_name(out)["three.avi"]["frames"] == max_frames
 
@@ -165,46 +199,81 @@ def test_same_name_from_another_folder_never_overwrites(mixed_batch, mixed_folde
     assert results(out / new["csv"]) == results(out / "one.csv")
 
 
-def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path, face_image, contract_model):
-    inputs = tmp_path / "long"
-    inputs.mkdir()
+@pytest.fixture(scope="module")
+def long_clips(tmp_path_factory, face_image) -> Path:
+    inputs = tmp_path_factory.mktemp("long")
     for name in ("a", "b", "c", "d"):
         write_face_clip(inputs / f"{name}.avi", face_image, faces=1, frames=300, width=320, height=240)
+    return inputs
+
+
+def last_bar(stderr: str) -> str:
+    """The batch bar as it was last drawn (tqdm redraws it after carriage returns)."""
+    return [part for part in re.split(r"[\r\n]", stderr) if part.startswith("batch:")][-1]
+
+
+def default_stop_signals() -> None:
+    """In the batch's process: the stop signals as a terminal's shell leaves them, whatever this test run inherited
+    (`nohup` ignores SIGHUP, a background job SIGINT: the batch would rightly keep ignoring them; see
+    test_cli.test_sigint_leaves_a_valid_csv)."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+
+
+# SIGINT as Ctrl+C sends it (to the terminal's whole process group, workers included), SIGTERM as `kill` or
+# `timeout` send it (to the batch process only), SIGHUP as a closed terminal sends it (to the group)
+STOPS = {"SIGINT": (signal.SIGINT, True), "SIGTERM": (signal.SIGTERM, False), "SIGHUP": (signal.SIGHUP, True)}
+
+
+@pytest.mark.parametrize("stop", STOPS)
+def test_stop_signals_stop_cleanly_and_the_rerun_finishes(stop, tmp_path, long_clips, contract_model):
+    """A stop signal mid-batch: exit 128 + its number, every row and sidecar true, the summary counts the frames
+    written and the bar stops short of 100 % (issue 17: SIGTERM/SIGHUP like SIGINT; finding 10)."""
+    signum, to_group = STOPS[stop]
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "emotiondesk", "analyze", str(inputs), "--out", str(out), "--jobs", "2"]
-    command += ["--model", str(contract_model), "--quiet"]
+    command = [sys.executable, "-m", "emotiondesk", "analyze", str(long_clips), "--out", str(out), "--jobs", "2"]
+    command += ["--model", str(contract_model)]
     process = subprocess.Popen(
         command,
         cwd=ROOT,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group, which Ctrl+C signals as a whole, workers included
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # see test_cli.test_sigint_leaves_a_valid_csv
+        preexec_fn=default_stop_signals,
     )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and not any(
         len(p.read_text().splitlines()) > 5 for p in out.glob("*.csv") if p.name != "index.csv"
     ):
         time.sleep(0.05)
-    os.killpg(process.pid, signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
+    (os.killpg if to_group else os.kill)(process.pid, signum)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signum, stderr
     assert "Traceback" not in stderr
     rows = index_by_name(out)
     assert sorted(rows) == ["a.avi", "b.avi", "c.avi", "d.avi"]
     assert {row["status"] for row in rows.values()} <= {"interrupted", "pending", "done"}
     assert any(row["status"] != "done" for row in rows.values())
+    written = 0
     for name, row in rows.items():  # the index and every sidecar tell the truth
         if row["status"] == "pending":
-            assert row["csv"] == "" and row["frames"] == "", name
+            assert row["csv"] == "" and row["frames"] == "" and row["reason"] == "not started", name
             continue
         sidecar = json.loads((out / row["sidecar"]).read_text())
         assert sidecar["status"] == {"done": "finished", "interrupted": "interrupted"}[row["status"]], name
         assert sidecar["frames_done"] == int(row["frames"]) and len(read_csv(out / row["csv"])) == sidecar["rows"]
         assert (int(row["frames"]) == 300) == (row["status"] == "done"), name
+        written += int(row["frames"])
+    assert written > 0 and f"; {written} frames analysed in " in stdout, stdout  # finding 10: not "0 frames"
+    done = sum(row["status"] == "done" for row in rows.values())
+    bar = last_bar(stderr)
+    assert "100%" not in bar and f"files {done}/4, stopped" in bar, bar  # finding 10: no jump to 100 %, 4/4
+    assert f"{written}/1200" in bar, bar
+    if signum != signal.SIGINT:
+        return
     done_before = {name for name, row in rows.items() if row["status"] == "done"}
-
-    assert main(["analyze", str(inputs), "--out", str(out), "--model", str(contract_model), "--quiet"]) == 0
+    assert main(["analyze", str(long_clips), "--out", str(out), "--model", str(contract_model), "--quiet"]) == 0
     rows = index_by_name(out)
     assert all(row["frames"] == "300" for row in rows.values())
     assert {name for name, row in rows.items() if row["status"] == "skipped"} == done_before  # not redone

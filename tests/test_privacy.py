@@ -243,3 +243,36 @@ def test_nothing_is_written_outside_outputs_and_our_own_folders(tmp_path, clip_o
     assert files_under(work) == set() and files_under(scratch) == set()
     assert window.returncode == 128 + signal.SIGTERM, stderr[-2000:]  # closed cleanly by the signal
     assert (home / ".local" / "state" / "emotiondesk" / "log" / "native.log").exists()  # the HOME was the one used
+
+
+INET_BIND = re.compile(  # the address a socket listens on (or sends from)
+    r"bind\(\d+, \{sa_family=AF_INET6?, sin6?_port=htons\(\d+\), "
+    r"(?:sin_addr=inet_addr|inet_pton\(AF_INET6?, )\(?\"([^\"]+)\""
+)
+
+
+@pytest.mark.skipif(
+    not strace_available(), reason="strace not available (or ptrace not permitted): privacy is NOT verified in this run"
+)
+def test_dask_batch_stays_on_loopback(tmp_path, clip_one_face, contract_model):
+    """`--dask local:1`: client, scheduler and worker (all traced, -f) listen on and talk to 127.0.0.1 only."""
+    pytest.importorskip("distributed", reason="Dask not installed: the --dask run is NOT verified here")
+    trace = tmp_path / "trace.txt"
+    batch = ["analyze", str(clip_one_face), "--out", str(tmp_path / "out"), "--dask", "local:1"]
+    batch += ["--model", str(contract_model), "--quiet"]
+    command = ["strace", "-f", "-e", "trace=bind,connect,sendto,sendmsg,sendmmsg,setsockopt", "-o", str(trace)]
+    command += [sys.executable, "-c", LINGER, *batch]
+    env = {key: value for key, value in run_env().items() if key != "CI"}  # CI=true would hide telemetry
+    result = subprocess.run(command, capture_output=True, text=True, timeout=240, cwd=ROOT, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "out" / "one_face.csv").exists()
+    text = trace.read_text()
+    bound = set(INET_BIND.findall(text))
+    assert bound and all(is_loopback(host) for host in bound), f"listening beyond loopback: {bound}"
+    destinations = INET_CONNECT.findall(text)
+    assert destinations, "no connection traced: the scheduler and worker did not run inside the trace"
+    assert [(h, p) for p, h in destinations if not is_loopback(h)] == [], f"connections: {destinations}"
+    sends = [line for line in text.splitlines() if re.search(r"\b(connect|sendto|sendmsg|sendmmsg)\(", line)]
+    addressed = {host for line in sends for host in INET_ADDRESS.findall(line)}
+    assert {host for host in addressed if not is_loopback(host)} == set(), f"sent beyond loopback: {addressed}"
+    assert "htons(53)" not in text, "a DNS look-up was attempted"

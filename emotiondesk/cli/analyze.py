@@ -28,7 +28,7 @@ def command_analyze(args: argparse.Namespace) -> int:
         face_details=args.face_details or args.face_details_every > 1,
         face_details_every=args.face_details_every,
     )
-    if args.out is not None or len(args.input) > 1:  # several inputs: emotiondesk.runs.batch
+    if args.out is not None or args.dask is not None or len(args.input) > 1:  # several inputs: runs.batch
         from emotiondesk.cli.batch import command_batch
 
         if args.markers is not None or args.lsl:

@@ -1,4 +1,4 @@
-"""`emotiondesk analyze A B … | FOLDER --out DIR [--jobs N]`: the batch front end of the command line."""
+"""`emotiondesk analyze A B … | FOLDER --out DIR [--jobs N | --dask ADDRESS]`: the batch front end."""
 
 from __future__ import annotations
 
@@ -22,19 +22,34 @@ def batch_annotated(value) -> str | None:
 
 
 def command_batch(args: argparse.Namespace, config: PipelineConfig) -> int:
-    """Run the batch, print its summary and one error line per failed input; exit 0, 2 (failures) or 130."""
+    """Run the batch, print its summary and one error line per failed input; exit 0, 2 (failures) or 128 + the
+    stop signal (130 for Ctrl+C, 143 for SIGTERM, 129 for SIGHUP)."""
     if args.out is None:
         raise UsageError("several inputs need --out DIR (one CSV + sidecar per input, and DIR/index.csv)")
     if args.csv is not None:
         raise UsageError(f"--csv {args.csv}: a batch writes DIR/<name>.csv per input; leave --csv out")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: must be at least 1")
+    if args.jobs is not None and args.dask is not None:
+        raise UsageError(
+            f"--jobs {args.jobs} and --dask {args.dask}: the cluster's workers do the work (--dask local:N)"
+        )
     try:
         annotated = batch_annotated(args.annotated)
     except ValueError:
         message = f"--annotated {args.annotated}: in a batch give no value, mp4 or avi (videos go to {args.out})"
         raise UsageError(message) from None
-    report = run_batch(args.input, args.out, config, args.jobs, annotated, args.max_frames, progress=not args.quiet)
+    report = run_batch(
+        args.input,
+        args.out,
+        config,
+        args.jobs,
+        annotated,
+        args.max_frames,
+        progress=not args.quiet,
+        overwrite=args.overwrite,
+        dask=args.dask,
+    )
     if not args.quiet:
         print(report.text(), file=sys.stderr if args.json else sys.stdout)  # --json: stdout is one JSON document
     if args.json:
@@ -45,5 +60,5 @@ def command_batch(args: argparse.Namespace, config: PipelineConfig) -> int:
             print(f"emotiondesk: error: {row.path}: {row.reason}", file=sys.stderr)
     if report.interrupted:
         print("interrupted: the index is up to date; run the same command again to finish", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return 128 + report.signum if report.signum else EXIT_INTERRUPTED
     return 2 if report.count("failed") else 0

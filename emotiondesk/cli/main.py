@@ -62,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     analyze_parser.add_argument(
         "--jobs", type=int, help="batch: worker processes (default: cores ÷ 1.5, at most one per 1000 frames)"
     )
+    analyze_parser.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="batch: run the inputs on a Dask cluster: a scheduler (tcp://host:8786), local or local:N workers "
+        "(needs emotiondesk[dask]; workers need this version and the same files at the same paths)",
+    )
     analyze_parser.add_argument("--model", help=MODEL_HELP)
     analyze_parser.add_argument(
         "--detector", default="short", help="short (webcam distance, fastest), full (small/far faces) or a .tflite path"

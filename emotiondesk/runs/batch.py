@@ -1,85 +1,80 @@
-"""Many recordings at once: one `analyze()` per input in a pool of processes, resumable, with one `index.csv`.
+"""Many recordings at once: one task per input on local worker processes or a Dask cluster, resumable, one index.
 
-Each input (a video, an image, or a folder of images) gets `DIR/<name>.csv` + `<name>.json` (+ `<name>.annotated.mp4`).
-An input is complete when its sidecar says `finished` with the same models and settings; re-running the same
-batch skips complete inputs and redoes the rest. `DIR/index.csv` is rewritten atomically after every input.
+`run_batch` plans the batch (`runs.index`: names, resume, settings conflicts), hands every input to a runner
+(`runs.local`: a process pool on this machine; `runs.cluster`: Dask workers anywhere) as the same task
+(`runs.tasks.analyze_task`), keeps one progress bar over all workers, and rewrites `DIR/index.csv` after
+every input. SIGINT, SIGTERM and SIGHUP stop it alike: running inputs are closed as `interrupted`, inputs not
+started are cancelled and stay `pending`, the index is up to date, and the report carries the signal.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import hashlib
-import json
 import math
-import multiprocessing
-import multiprocessing.context
 import os
-import queue
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, fields
-from multiprocessing.managers import SyncManager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from emotiondesk.errors import EmotionDeskError, RecordingError, SourceError
 from emotiondesk.pipeline import PipelineConfig
-from emotiondesk.sinks.csv_sink import sidecar_path
-from emotiondesk.sources import IMAGE_SUFFIXES
-
-VIDEO_SUFFIXES = frozenset(
-    {".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp", ".ts", ".mts"}
+from emotiondesk.runs.index import (
+    INDEX_COLUMNS,
+    INDEX_NAME,
+    STATES,
+    VIDEO_SUFFIXES,
+    BatchInput,
+    IndexRow,
+    discover_inputs,
+    frame_count,
+    index_row,
+    is_complete,
+    path_digest,
+    read_index,
+    read_sidecar,
+    settings_conflicts,
+    settings_of,
+    write_index,
 )
-ANNOTATED_TAG = ".annotated"
-INDEX_NAME = "index.csv"
-STATES = ("done", "skipped", "failed", "interrupted", "pending")
+from emotiondesk.runs.local import STOP_SIGNALS
+from emotiondesk.runs.tasks import Outcome, Task
+from emotiondesk.sinks.csv_sink import sidecar_path
+
+__all__ = [
+    "INDEX_COLUMNS",
+    "VIDEO_SUFFIXES",
+    "BatchProgress",
+    "BatchReport",
+    "BatchStopped",
+    "available_cores",
+    "default_jobs",
+    "discover_inputs",
+    "path_digest",
+    "read_index",
+    "run_batch",
+]
+
 CORES_PER_JOB = 1.5  # BlazeFace thread + the classifying thread (one onnxruntime thread) of one `analyze`
 MIN_FRAMES_PER_JOB = 1000  # the default --jobs starts no more workers than there are thousands of frames
-REPORT_EVERY_S = 0.1  # workers send progress and look for a stop request this often
+STOP_WAIT_S = 120.0  # after a stop, how long running inputs get to close their outputs
 
 
-@dataclass(frozen=True)
-class BatchInput:
-    """One input of a batch and where its outputs go."""
+class BatchStopped(KeyboardInterrupt):
+    """A stop signal (SIGINT, SIGTERM, SIGHUP) reached the batch."""
 
-    source: Path
-    name: str  # output base name inside the output folder, unique in the batch
-
-    def outputs(self, out_dir: Path, annotated: str | None) -> tuple[Path, Path | None]:
-        """(CSV path, annotated video path or None)."""
-        return out_dir / f"{self.name}.csv", out_dir / f"{self.name}{ANNOTATED_TAG}.{annotated}" if annotated else None
-
-
-@dataclass
-class IndexRow:
-    """One row of `index.csv`."""
-
-    path: str
-    status: str = "pending"  # one of STATES
-    reason: str = ""
-    frames: int | None = None
-    faces: int | None = None
-    duration_s: float | None = None
-    processing_s: float | None = None
-    csv: str = ""
-    sidecar: str = ""
-    annotated: str = ""
-
-    def cells(self) -> list[str]:
-        return ["" if value is None else str(value) for value in (getattr(self, c) for c in INDEX_COLUMNS)]
-
-
-INDEX_COLUMNS = [column.name for column in fields(IndexRow)]
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 @dataclass(frozen=True)
 class BatchProgress:
-    """What a progress callback gets: frames across all inputs, and inputs finished (any state)."""
+    """What a progress callback gets: frames across all inputs, and inputs ended (done, skipped or failed)."""
 
     frames_done: int
     frames_total: int
@@ -96,20 +91,24 @@ class BatchReport:
     interrupted: bool
     seconds: float
     jobs: int
+    signum: int | None = None  # the stop signal, when one ended the batch
+    runner: str = ""  # "2 jobs", "Dask tcp://127.0.0.1:8786, 2 workers"
 
     def count(self, state: str) -> int:
         return sum(1 for row in self.rows if row.status == state)
 
     @property
     def frames(self) -> int:
-        return sum(row.frames or 0 for row in self.rows if row.status == "done")
+        """Frames analysed by this run: finished, interrupted and failed inputs (skipped ones were not redone)."""
+        return sum(int(row.frames or 0) for row in self.rows if row.status in ("done", "interrupted", "failed"))
 
     def text(self) -> str:
         states = ", ".join(f"{self.count(s)} {s}" for s in STATES if self.count(s))
         fps = self.frames / self.seconds if self.seconds > 0 else 0.0
         return (
             f"{len(self.rows)} inputs: {states}; {self.frames} frames analysed in {self.seconds:.1f} s "
-            f"({fps:.1f} frames/s, {self.jobs} job{'s' if self.jobs != 1 else ''}); index: {self.index_path}"
+            f"({fps:.1f} frames/s, {self.runner or f'{self.jobs} job{'s' if self.jobs != 1 else ''}'}); "
+            f"index: {self.index_path}"
         )
 
     def as_dict(self) -> dict:
@@ -120,29 +119,31 @@ class BatchReport:
             "seconds": round(self.seconds, 3),
             "jobs": self.jobs,
             "interrupted": self.interrupted,
+            "signal": self.signum,
             "index": str(self.index_path),
         }
 
 
-@dataclass(frozen=True)
-class _Task:
-    """What a worker process needs to analyse one input."""
+class Runner(Protocol):
+    """Where the tasks run: `runs.local.LocalRunner` or `runs.cluster.DaskRunner`."""
 
-    number: int
-    source: Path
-    csv: Path
-    annotated: Path | None
-    max_frames: int | None
+    workers: int
+    description: str
 
+    def submit(self, task: Task, config: PipelineConfig):
+        """Start `analyze_task(task, config, channel)`; a future (`done()`, `result()`, `add_done_callback`)."""
 
-@dataclass(frozen=True)
-class _Outcome:
-    """What a worker process hands back: the state, why, and the frames it analysed."""
+    def updates(self) -> list[tuple[int, str, int]]:
+        """Progress messages since the last call: (input number, attempt, frames)."""
 
-    number: int
-    state: str  # done | failed | interrupted | pending
-    reason: str = ""
-    frames: int = 0
+    def stop(self) -> None:
+        """Ask running tasks to stop (they end as interrupted) and tasks not started to do nothing."""
+
+    def cancel(self, futures: list) -> None:
+        """Drop futures whose tasks have not started."""
+
+    def close(self) -> None:
+        """Release workers (and a cluster this runner started)."""
 
 
 def available_cores() -> int:
@@ -158,280 +159,28 @@ def default_jobs(cores: int | None = None) -> int:
     return max(1, math.ceil((cores or available_cores()) / CORES_PER_JOB))
 
 
-def discover_inputs(arguments: Sequence[str | Path], out_dir: Path) -> list[BatchInput]:
-    """Every input of the arguments, named uniquely: a file is one input; a folder means every video under it
-    and every folder of images under it (the folder itself included), skipping `out_dir` and hidden entries."""
-    out_dir = Path(out_dir).resolve()
-    found: list[tuple[Path, tuple[str, ...]]] = []
-    for argument in arguments:
-        path = Path(argument).expanduser()
-        if not path.is_dir():
-            found.append((path, (path.stem,)))
-            continue
-        for folder, subfolders, files in os.walk(path):
-            here = Path(folder)
-            subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and (here / d).resolve() != out_dir)
-            files = sorted(f for f in files if not f.startswith("."))
-            relative = here.relative_to(path).parts
-            if any(Path(f).suffix.lower() in IMAGE_SUFFIXES for f in files):
-                found.append((here, relative or (path.resolve().name,)))
-            for file in files:
-                if Path(file).suffix.lower() not in VIDEO_SUFFIXES:
-                    continue
-                if here.resolve() == out_dir and ANNOTATED_TAG in file:  # our own annotated videos
-                    continue
-                found.append((here / file, (*relative, Path(file).stem)))
-    unique: dict[Path, tuple[Path, tuple[str, ...]]] = {}
-    for source, parts in found:
-        unique.setdefault(source.resolve(), (source, parts))
-    return _name_inputs(list(unique.values()), out_dir)
-
-
-def path_digest(path: Path) -> str:
-    """8 hex digits that tell apart inputs (or folders) with the same name."""
-    return hashlib.sha1(str(Path(path).resolve()).encode()).hexdigest()[:8]
-
-
-def _name_inputs(found: list[tuple[Path, tuple[str, ...]]], out_dir: Path) -> list[BatchInput]:
-    """`sub__stem` names; a name that clashes (case-insensitively) with another input's, with the index, or
-    with outputs already in `out_dir` from another input gets a hash of the input's path."""
-    names = ["__".join(parts) or "input" for _, parts in found]
-    counts: dict[str, int] = {Path(INDEX_NAME).stem: 1}
-    for name in names:
-        counts[name.lower()] = counts.get(name.lower(), 0) + 1
-    return [
-        BatchInput(source, f"{name}-{path_digest(source)}")
-        if counts[name.lower()] > 1 or _made_from_another(out_dir / f"{name}.csv", source)
-        else BatchInput(source, name)
-        for (source, _), name in zip(found, names)
-    ]
-
-
-def _made_from_another(csv_path: Path, source: Path) -> bool:
-    """True when `csv_path` or its sidecar exists and is not known to come from `source` (never overwrite it)."""
-    if not csv_path.exists() and not sidecar_path(csv_path).exists():
-        return False
-    try:
-        return Path(_read_sidecar(csv_path)["source"]["spec"]).resolve() != source.resolve()
-    except (KeyError, TypeError):
-        return True
-
-
-def _settings(config: PipelineConfig) -> dict:
-    """The settings a finished output must have been made with to be reused (as its sidecar records them)."""
-    from emotiondesk.assets import detector_model_path, emotion_model_path
-
-    return {
-        "model": str(emotion_model_path(config.model)),
-        "detector": str(detector_model_path(config.detector)),
-        "min_confidence": config.min_detection_confidence,
-        "smoothing": config.smoothing_window,
-        "tracking": {"reid_s": config.reid_s, "max_faces": config.max_faces},
-    }
-
-
-def _read_sidecar(csv_path: Path) -> dict | None:
-    try:
-        return json.loads(sidecar_path(csv_path).read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def is_complete(
-    item: BatchInput, csv_path: Path, annotated: Path | None, settings: dict, max_frames: int | None = None
-) -> bool:
-    """True when this input's outputs exist and its sidecar says it finished, from this input (not changed since),
-    with `settings` and the same `--max-frames` cut."""
-    sidecar = _read_sidecar(csv_path)
-    if not sidecar or sidecar.get("status") != "finished" or not sidecar.get("frames_done") or not csv_path.exists():
-        return False
-    try:
-        if item.source.stat().st_mtime > sidecar_path(csv_path).stat().st_mtime:  # the input changed since
-            return False
-    except OSError:
-        return False
-    try:
-        made_with = {
-            "model": sidecar["model"]["path"],
-            "detector": sidecar["detector"]["model"],
-            "min_confidence": sidecar["detector"]["min_confidence"],
-            "smoothing": sidecar["smoothing"]["window_frames"],
-            "tracking": {  # sidecars from before re-identification tracked like reid_s 0, all faces
-                "reid_s": sidecar["tracking"].get("reid_s", 0.0),
-                "max_faces": sidecar["tracking"].get("max_faces"),
-            },
-        }
-        length = sidecar["source"]["frames"]  # the input's length; `frames_in_source` is less only when cut
-        cut = sidecar["max_frames"] if (sidecar["max_frames"] or 1e18) < (length or 1e18) else None  # --max-frames
-    except (KeyError, TypeError):
-        return False
-    wanted_cut = max_frames if max_frames is not None and (length is None or max_frames < length) else None
-    same_source = not _made_from_another(csv_path, item.source)
-    return same_source and made_with == settings and cut == wanted_cut and (annotated is None or annotated.exists())
-
-
-def _row(item: BatchInput, csv_path: Path, annotated: Path | None, state: str, reason: str = "") -> IndexRow:
-    """An index row, with counts and times from the sidecar where the input was worked on."""
-    row = IndexRow(str(item.source.resolve()), state, reason)
-    sidecar = _read_sidecar(csv_path) if state != "pending" else None
-    if sidecar is not None:
-        summary = sidecar.get("summary", {})
-        fps = (sidecar.get("source") or {}).get("fps")
-        row.frames = sidecar.get("frames_done", sidecar.get("frames"))
-        row.faces = summary.get("faces", sidecar.get("rows"))
-        row.duration_s = round(row.frames / fps, 3) if fps and row.frames is not None else None
-        row.processing_s = summary.get("seconds")
-        row.csv, row.sidecar = csv_path.name, sidecar_path(csv_path).name
-    if annotated is not None and annotated.exists():
-        row.annotated = annotated.name
-    return row
-
-
-def write_index(path: Path, rows: list[IndexRow]) -> None:
-    """Write the index atomically: a temporary file, then a rename."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(temporary, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(INDEX_COLUMNS)
-            writer.writerows(row.cells() for row in rows)
-        os.replace(temporary, path)
-    except OSError as error:
-        raise RecordingError(f"{path}: cannot write the index ({error.strerror or error})") from None
-
-
-def read_index(path: Path) -> list[IndexRow]:
-    """The rows of an existing index (none if it is missing or unreadable)."""
-    try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-    except (OSError, ValueError):
-        return []
-    return [IndexRow(**{c: row.get(c) or "" for c in INDEX_COLUMNS}) for row in rows if row.get("path")]
-
-
-def _frame_count(source: Path) -> int:
-    """Frames an input should have, cheaply (container header or file count); 0 when unknown or unreadable."""
-    import cv2
-
-    from emotiondesk.stages.detection import native_stderr_captured
-
-    if source.is_dir():
-        return sum(1 for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if source.suffix.lower() in IMAGE_SUFFIXES:
-        return 1
-    if not source.is_file():
-        return 0
-    with native_stderr_captured():  # FFmpeg's complaints about a broken file belong to its worker's run
-        capture = cv2.VideoCapture(str(source))
-    try:
-        return max(0, int(capture.get(cv2.CAP_PROP_FRAME_COUNT)))
-    finally:
-        capture.release()
-
-
-def _problem(error: BaseException, source: Path) -> str:
-    """An error's message without the leading `<input>: ` (the index and error line name the input)."""
-    message = str(error)
-    for prefix in (f"{source}: ", f"{source.expanduser()}: "):
-        if message.startswith(prefix):
-            return message[len(prefix) :]
-    return message
-
-
 @contextlib.contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """SIGINT ignored (and blocked, so a Ctrl+C meanwhile stays pending) in this process for a moment; only the
-    main thread handles signals, so elsewhere (the window's batch thread) this does nothing."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+def stop_signals_raise() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP raise BatchStopped in the main thread (once: a second signal while the batch
+    closes its outputs is not allowed to cut that short). Elsewhere (the window's batch thread) nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raised = []
+
+    def handler(signum, frame) -> None:
+        if not raised:
+            raised.append(signum)
+            raise BatchStopped(signum)
+
+    previous = {  # a signal ignored on purpose (`nohup` for SIGHUP, a background job for SIGINT) stays ignored
+        signum: signal.signal(signum, handler) for signum in STOP_SIGNALS if signal.getsignal(signum) != signal.SIG_IGN
+    }
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, handler)
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-
-
-class _SpawnProcess(multiprocessing.context.SpawnProcess):
-    """A spawned process that starts with SIGINT ignored: Ctrl+C reaches every process of the terminal's group,
-    and one arriving while a worker imports its libraries would kill it half-started. The parent stops the
-    workers itself (the stop event), and ignores SIGINT only for the fork and exec (inherited through exec)."""
-
-    @staticmethod
-    def _Popen(process_obj):  # noqa: N802 (multiprocessing's name)
-        with _sigint_ignored():
-            return multiprocessing.context.SpawnProcess._Popen(process_obj)
-
-
-class _SpawnContext(multiprocessing.context.SpawnContext):
-    """'spawn' (mediapipe's and onnxruntime's threads do not survive fork), with `_SpawnProcess`."""
-
-    Process = _SpawnProcess
-
-
-def _ignore_sigint() -> None:
-    """Workers and the manager leave Ctrl+C to the parent, which stops them through the stop event (also where
-    they were started from a thread other than the main one, so did not inherit SIGINT ignored)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-class _Reporter:
-    """`on_result` of a worker's `analyze`: sends frame counts to the parent and stops when asked."""
-
-    def __init__(self, number: int, updates, stop) -> None:
-        self.number, self.updates, self.stop = number, updates, stop
-        self.unsent = 0
-        self.last = time.monotonic()
-
-    def __call__(self, result) -> None:
-        self.unsent += 1
-        if time.monotonic() - self.last >= REPORT_EVERY_S:
-            self.flush()
-            if self.stop.is_set():
-                raise KeyboardInterrupt  # `analyze` ends the run as interrupted and closes its sinks
-
-    def flush(self) -> None:
-        if self.unsent:
-            self.updates.put((self.number, self.unsent))
-            self.unsent = 0
-        self.last = time.monotonic()
-
-
-def _analyze_task(task: _Task, config: PipelineConfig, updates, stop) -> _Outcome:
-    """Runs in a worker process: one `analyze()` of one input (its Pipeline is made, used and closed here)."""
-    from emotiondesk.runs.analyze import analyze
-
-    if stop.is_set():
-        return _Outcome(task.number, "pending", "not started")
-    reporter = _Reporter(task.number, updates, stop)
-    try:
-        outcome = analyze(  # outputs named for this input only (see `_made_from_another`): a partial one is redone
-            str(task.source),
-            config,
-            task.csv,
-            task.annotated,
-            False,
-            task.max_frames,
-            on_result=reporter,
-            overwrite=True,
-        )
-    except EmotionDeskError as error:
-        return _Outcome(task.number, "failed", _problem(error, task.source))
-    except Exception as error:  # one bad file must not stop the batch
-        return _Outcome(task.number, "failed", f"{type(error).__name__}: {error}")
-    finally:
-        reporter.flush()
-    frames = outcome.summary.frames
-    if outcome.error is not None:
-        return _Outcome(task.number, "failed", _problem(outcome.error, task.source), frames)
-    if outcome.interrupted:
-        return _Outcome(task.number, "interrupted", "stopped before the end", frames)
-    if frames == 0:
-        return _Outcome(task.number, "failed", "no frames could be read", frames)
-    return _Outcome(task.number, "done", "", frames)
+        for signum, old in previous.items():
+            signal.signal(signum, old)
 
 
 def run_batch(
@@ -444,17 +193,26 @@ def run_batch(
     progress: bool = True,
     on_progress: Callable[[BatchProgress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    overwrite: bool = False,
+    dask: str | None = None,
 ) -> BatchReport:
-    """Analyse every input of `arguments` into `out_dir` with `jobs` processes (default: `default_jobs()`, but
-    no more than one per MIN_FRAMES_PER_JOB frames).
+    """Analyse every input of `arguments` into `out_dir`: with `jobs` local processes (default: `default_jobs()`,
+    but no more than one per MIN_FRAMES_PER_JOB frames), or on the Dask cluster `dask` (a scheduler address,
+    `local` or `local:N`).
 
     `annotated` is `mp4` or `avi` to also write annotated videos. Inputs already complete are skipped; a failing
-    input is recorded and the batch goes on. Ctrl+C (or `should_stop()` turning true) stops the workers
-    cleanly: their outputs say `interrupted`, and the index is up to date. Setup problems (no inputs, bad
-    model, unwritable folder) raise EmotionDeskError before any work."""
+    input is recorded and the batch goes on. A finished result made with other settings is refused before any
+    work unless `overwrite`. A stop signal (or `should_stop()` turning true) stops the workers cleanly: their
+    outputs say `interrupted`, and the index is up to date. Setup problems (no inputs, bad model, unwritable
+    folder, settings conflicts, an unreachable cluster) raise EmotionDeskError before any work."""
+    from emotiondesk import __version__
     from emotiondesk.stages.classification import EmotionClassifier
 
     started = time.perf_counter()
+    if dask is not None:  # a wrong address or no Dask installed: said before any work
+        from emotiondesk.runs.cluster import check_dask
+
+        check_dask(dask)
     out_dir = Path(out_dir).expanduser()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -467,7 +225,7 @@ def run_batch(
     items = discover_inputs(arguments, out_dir)
     if not items:
         raise SourceError(f"{', '.join(map(str, arguments))}: no videos, images or image folders found")
-    settings = _settings(config)
+    settings = settings_of(config, max_frames)
     EmotionClassifier(config.model)  # a broken model fails here, once, not once per input
     plan = [(item, *item.outputs(out_dir, annotated)) for item in items]
     sources = {item.source.resolve() for item in items}
@@ -475,37 +233,194 @@ def run_batch(
         for output in (csv_path, sidecar_path(csv_path), video_path):
             if output is not None and output.resolve() in sources:
                 raise RecordingError(f"{output}: is an input of this batch; choose another --out folder")
+    if not overwrite:
+        _refuse_other_settings(plan, settings, out_dir)
 
     index_path = out_dir / INDEX_NAME
     previous = [r for r in read_index(index_path) if Path(r.path) not in sources]
     rows: list[IndexRow] = []
-    todo: list[_Task] = []
+    todo: list[Task] = []
     for number, (item, csv_path, video_path) in enumerate(plan):
-        if is_complete(item, csv_path, video_path, settings, max_frames):
-            rows.append(_row(item, csv_path, video_path, "skipped", "already finished"))
+        if is_complete(item, csv_path, video_path, settings):
+            rows.append(index_row(item, csv_path, video_path, "skipped", "already finished"))
         elif not item.source.exists():  # never handed to open_source, which would take `0` for a camera
             rows.append(IndexRow(str(item.source.resolve()), "failed", "no such file or folder"))
         else:
             rows.append(IndexRow(str(item.source.resolve())))
-            todo.append(_Task(number, item.source.resolve(), csv_path, video_path, max_frames))
+            todo.append(Task(number, item.source.resolve(), csv_path, video_path, max_frames, __version__))
     write_index(index_path, rows + previous)
 
-    expected = {task.number: _frame_count(task.source) for task in todo}
+    expected = {task.number: frame_count(task.source) for task in todo}
     if max_frames is not None:
         expected = {number: min(count, max_frames) for number, count in expected.items()}
+    counter = _Progress(sum(expected.values()), len(rows), len(rows) - len(todo), progress, on_progress)
+    batch = _Batch(plan, rows, previous, index_path, expected, counter, started)
+    signum: int | None = None
+    interrupted = False
+    workers = 0
+    runner_text = ""
+    try:
+        with stop_signals_raise():
+            try:
+                if todo:
+                    runner = _start_runner(dask, jobs, expected, len(todo))
+                    workers, runner_text = runner.workers, runner.description
+                    try:
+                        interrupted = batch.work(runner, todo, config, should_stop)
+                    finally:
+                        runner.close()
+            except BatchStopped as stop:  # while the runner started, or while it stopped
+                signum, interrupted = stop.signum, True
+                batch.stopped()
+            signum = batch.signum or signum
+    finally:
+        counter.close(stopped=interrupted)
+    return BatchReport(
+        rows, index_path, interrupted, time.perf_counter() - started, workers, signum, runner_text or "nothing to do"
+    )
+
+
+def _refuse_other_settings(plan: list[tuple[BatchInput, Path, Path | None]], settings: dict, out_dir: Path) -> None:
+    """Raise before any work when finished results in `out_dir` were made with other settings."""
+    conflicts = [(csv_path, settings_conflicts(item, csv_path, settings)) for item, csv_path, _ in plan]
+    conflicts = [(csv_path, differ) for csv_path, differ in conflicts if differ]
+    if not conflicts:
+        return
+    differ = sorted({line for _, lines in conflicts for line in lines})
+    names = ", ".join(csv_path.name for csv_path, _ in conflicts[:3]) + (", …" if len(conflicts) > 3 else "")
+    raise RecordingError(
+        f"{out_dir}: {len(conflicts)} finished result(s) ({names}) were made with other settings "
+        f"({'; '.join(differ)}); not replaced. Keep both: give this run another --out folder; "
+        "replace them: add --overwrite"
+    )
+
+
+def _start_runner(dask: str | None, jobs: int | None, expected: dict[int, int], tasks: int) -> Runner:
+    """The local pool (`jobs`), or Dask (`dask`); `--dask local` without N starts as many workers as `--jobs`'s
+    default: ⌈cores ÷ 1.5⌉, at most one per MIN_FRAMES_PER_JOB frames and one per input."""
     if jobs is None:  # a worker takes ~1 CPU-second to start: not worth it for a few hundred frames
         jobs = min(default_jobs(), sum(expected.values()) // MIN_FRAMES_PER_JOB)
-    jobs = max(1, min(jobs, len(todo) or 1))
-    counter = _Progress(sum(expected.values()), len(rows), len(rows) - len(todo), progress, on_progress)
-    interrupted = False
-    if todo:
-        interrupted = _run_pool(todo, config, jobs, expected, counter, should_stop, plan, rows, previous, index_path)
-    counter.close()
-    return BatchReport(rows, index_path, interrupted, time.perf_counter() - started, jobs)
+    jobs = max(1, min(jobs, tasks))
+    if dask is not None:
+        from emotiondesk.runs.cluster import DaskRunner
+
+        return DaskRunner(dask, default_workers=jobs)
+    from emotiondesk.runs.local import LocalRunner
+
+    return LocalRunner(jobs)
+
+
+class _Batch:
+    """The running part of a batch: futures → index rows, progress, and a clean stop."""
+
+    def __init__(self, plan, rows, previous, index_path, expected, counter, started) -> None:
+        self.plan, self.rows, self.previous, self.index_path = plan, rows, previous, index_path
+        self.expected, self.counter = expected, counter
+        self.started_at = time.time() - (time.perf_counter() - started)
+        self.running: dict = {}
+        self.attempts: dict[int, tuple[str, int]] = {}  # input → (its current attempt, frames it reported)
+        self.runner: Runner | None = None
+        self.signum: int | None = None
+        self.wake = threading.Event()
+
+    def drain(self) -> None:
+        """Progress messages into the bar; a new attempt at an input (a worker died) counts afresh."""
+        assert self.runner is not None
+        for number, attempt, count in self.runner.updates():
+            current, counted = self.attempts.get(number, (attempt, 0))
+            if current != attempt:
+                self.counter.frames(-counted)
+                counted = 0
+            self.attempts[number] = (attempt, counted + count)
+            self.counter.frames(count)
+
+    def settle(self, future, task: Task) -> None:
+        try:
+            outcome = future.result()
+        except Exception as error:  # the worker died (again and again), or a result could not be sent back
+            outcome = Outcome(task.number, "failed", _died(error))
+        item, csv_path, video_path = self.plan[task.number]
+        self.rows[task.number] = index_row(item, csv_path, video_path, outcome.state, outcome.reason)
+        self.counter.frames(outcome.frames - self.attempts.get(task.number, ("", 0))[1])
+        self.attempts[task.number] = ("", outcome.frames)
+        self.counter.file_ended(outcome.state, self.expected[task.number] - outcome.frames)
+        self.counter.report()
+        write_index(self.index_path, self.rows + self.previous)
+
+    def work(self, runner: Runner, todo: list[Task], config: PipelineConfig, should_stop) -> bool:
+        """Submit every task (longest first, so the workers end together) and settle them as they end;
+        True when stopped."""
+        self.runner = runner
+        for task in sorted(todo, key=lambda t: -self.expected[t.number]):
+            future = runner.submit(task, config)
+            self.running[future] = task
+            future.add_done_callback(lambda _: self.wake.set())
+        try:
+            while self.running:
+                self.wake.wait(0.2)
+                self.wake.clear()
+                self.drain()
+                for future in [f for f in self.running if f.done()]:
+                    self.settle(future, self.running[future])
+                    del self.running[future]  # after settling: a stop meanwhile settles it again
+                self.counter.report()
+                if should_stop is not None and should_stop():
+                    self.stopped()
+                    return True
+        except BatchStopped as stop:
+            self.signum = stop.signum
+            self.stopped()
+            return True
+        return False
+
+    def stopped(self) -> None:
+        """Stop: tasks not started are cancelled (`pending`), running ones close their outputs as interrupted;
+        then every row and the index tell the truth."""
+        runner = self.runner
+        if runner is not None and self.running:
+            runner.stop()
+            self.drain()
+            started = set(self.attempts)
+            runner.cancel([f for f, t in self.running.items() if t.number not in started and not f.done()])
+            deadline = time.monotonic() + STOP_WAIT_S
+            while time.monotonic() < deadline and not all(f.done() or f.cancelled() for f in self.running):
+                self.wake.wait(0.1)
+                self.wake.clear()
+                self.drain()
+            self.drain()
+            for future, task in list(self.running.items()):
+                if future.done() and not future.cancelled():
+                    self.settle(future, task)
+                else:
+                    self.rows[task.number] = self._unsettled_row(task)
+            self.running.clear()
+        for number, row in enumerate(self.rows):
+            if row.status == "pending" and row.reason == "":
+                row.reason = "not started"
+        write_index(self.index_path, self.rows + self.previous)
+
+    def _unsettled_row(self, task: Task) -> IndexRow:
+        """A cancelled (or still closing) task's row, from its sidecar when this batch wrote one."""
+        item, csv_path, video_path = self.plan[task.number]
+        sidecar = read_sidecar(csv_path)
+        try:
+            ours = sidecar is not None and sidecar_path(csv_path).stat().st_mtime >= self.started_at
+        except OSError:
+            ours = False
+        if ours and sidecar.get("status") in ("interrupted", "running"):
+            return index_row(item, csv_path, video_path, "interrupted", "stopped before the end")
+        return index_row(item, csv_path, video_path, "pending", "not started")
+
+
+def _died(error: BaseException) -> str:
+    name = type(error).__name__
+    if name in ("BrokenProcessPool", "KilledWorker"):
+        return "the worker process died while analysing it" + (" (on every retry)" if name == "KilledWorker" else "")
+    return f"{name}: {error}"
 
 
 class _Progress:
-    """One tqdm bar on stderr (frames across files, files in the postfix) and the progress callback."""
+    """One tqdm bar on stderr (frames across all workers, inputs ended in the postfix) and the progress callback."""
 
     def __init__(
         self,
@@ -520,16 +435,21 @@ class _Progress:
         self.frames_done, self.frames_total = 0, frames_total
         self.files_done, self.files_total = files_done, files_total
         self.callback = callback
+        self.lock = threading.Lock()
         self.bar = tqdm(total=frames_total, unit="frame", desc="batch", disable=not show, file=sys.stderr)
         self.bar.set_postfix_str(f"files {files_done}/{files_total}")
         self.report()
 
     def frames(self, count: int) -> None:
-        self.frames_done += count
-        self.bar.update(count)
+        if count:
+            self.frames_done += count
+            self.bar.update(count)
 
-    def file_done(self, frames_short: int) -> None:
-        """One input ended; `frames_short` = frames it was expected to have but did not deliver."""
+    def file_ended(self, state: str, frames_short: int) -> None:
+        """One input's task ended; an input that finished or failed leaves the frames it did not deliver out of the
+        total; one interrupted or not started keeps them (the bar shows what is left to do)."""
+        if state not in ("done", "failed"):
+            return
         self.files_done += 1
         self.frames_total -= frames_short
         self.bar.total = self.frames_total
@@ -539,85 +459,8 @@ class _Progress:
         if self.callback is not None:
             self.callback(BatchProgress(self.frames_done, self.frames_total, self.files_done, self.files_total))
 
-    def close(self) -> None:
+    def close(self, stopped: bool = False) -> None:
+        if stopped:
+            self.bar.set_postfix_str(f"files {self.files_done}/{self.files_total}, stopped", refresh=False)
         self.report()
         self.bar.close()
-
-
-def _run_pool(
-    todo: list[_Task],
-    config: PipelineConfig,
-    jobs: int,
-    expected: dict[int, int],
-    counter: _Progress,
-    should_stop: Callable[[], bool] | None,
-    plan: list[tuple[BatchInput, Path, Path | None]],
-    rows: list[IndexRow],
-    previous: list[IndexRow],
-    index_path: Path,
-) -> bool:
-    """Work through `todo` in a process pool, updating `rows` and the index as inputs end; True if stopped."""
-    context = _SpawnContext()
-    manager = SyncManager(ctx=context)
-    pool: ProcessPoolExecutor | None = None
-    updates = stop = None
-    running: dict[Future, _Task] = {}
-    reported: dict[int, int] = dict.fromkeys(expected, 0)
-
-    def drain() -> None:
-        while updates is not None:
-            try:
-                number, count = updates.get_nowait()
-            except queue.Empty:
-                return
-            reported[number] += count
-            counter.frames(count)
-
-    def settle(future: Future, task: _Task) -> None:
-        try:
-            outcome = future.result()
-        except BrokenProcessPool:
-            outcome = _Outcome(task.number, "failed", "the worker process died while analysing it")
-        except Exception as error:  # e.g. a result that could not be sent back
-            outcome = _Outcome(task.number, "failed", f"{type(error).__name__}: {error}")
-        item, csv_path, video_path = plan[task.number]
-        rows[task.number] = _row(item, csv_path, video_path, outcome.state, outcome.reason)
-        counter.frames(outcome.frames - reported[task.number])
-        counter.file_done(expected[task.number] - outcome.frames)
-        counter.report()
-        write_index(index_path, rows + previous)
-
-    interrupted = False
-    try:
-        manager.start(_ignore_sigint)
-        updates, stop = manager.Queue(), manager.Event()
-        pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_ignore_sigint)
-        for task in sorted(todo, key=lambda t: -expected[t.number]):  # longest first: the pool ends together
-            running[pool.submit(_analyze_task, task, config, updates, stop)] = task
-        while running:
-            done, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
-            drain()
-            for future in done:
-                settle(future, running.pop(future))
-            counter.report()
-            if should_stop is not None and should_stop():
-                interrupted = True
-                break
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        if interrupted and stop is not None:
-            stop.set()
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-        drain()
-        for future, task in running.items():
-            if future.cancelled():
-                item, csv_path, video_path = plan[task.number]
-                rows[task.number] = _row(item, csv_path, video_path, "pending", "not started")
-            else:
-                settle(future, task)
-        write_index(index_path, rows + previous)
-        if stop is not None:
-            manager.shutdown()
-    return interrupted
