@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from emotiondesk.batch import available_cores, read_index  # noqa: E402
+from emotiondesk.runs.batch import available_cores, read_index  # noqa: E402
 from emotiondesk.samples import sample_face, write_face_clip  # noqa: E402
 
 

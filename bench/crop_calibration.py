@@ -43,8 +43,8 @@ def main() -> int:
     if not args.data.exists():
         print(f"skipped: {args.data} not found (FER2013 CSV needed)")
         return 0
-    from emotiondesk.detection import FaceDetector
-    from emotiondesk.preprocessing import CropGeometry, face_crops
+    from emotiondesk.stages.crops import CropGeometry, face_crops
+    from emotiondesk.stages.detection import FaceDetector
     from training.data import load_dataset
 
     val = load_dataset(args.data, "PublicTest", cache_dir=args.cache)
@@ -85,7 +85,7 @@ def main() -> int:
     print(f"| box centre below frame centre (× box side) | {shift_y:.3f} | |")
     print(f"| box centre right of frame centre (× box side) | {shift_x:.3f} | |")
     if args.model:
-        from emotiondesk.classification import EmotionClassifier
+        from emotiondesk.stages.classification import EmotionClassifier
 
         classifier = EmotionClassifier(args.model)
         labels = val.labels[np.array(found_index)]
@@ -153,8 +153,8 @@ def compare_mesh_alignment(found_faces, classifier, labels, original, shift_y: f
     """Accuracy with the eye line from BlazeFace keypoints vs from the face mesh, on faces both models found."""
     from dataclasses import replace
 
-    from emotiondesk.face_details import FaceLandmarker, attach_details
-    from emotiondesk.preprocessing import DEFAULT_GEOMETRY, CropGeometry, face_crops
+    from emotiondesk.stages.crops import DEFAULT_GEOMETRY, CropGeometry, face_crops
+    from emotiondesk.stages.face_details import FaceLandmarker, attach_details
 
     meshed, keep = [], []
     with FaceLandmarker(video=False, max_faces=1) as landmarker:

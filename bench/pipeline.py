@@ -32,13 +32,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from emotiondesk.drawing import draw_result  # noqa: E402
-from emotiondesk.face_details import BLENDSHAPE_NAMES  # noqa: E402
 from emotiondesk.pipeline import Pipeline, PipelineConfig  # noqa: E402
-from emotiondesk.preprocessing import face_crops  # noqa: E402
-from emotiondesk.recording import CsvRecorder  # noqa: E402
 from emotiondesk.samples import face_frame, sample_face, write_face_clip  # noqa: E402
+from emotiondesk.sinks.csv_sink import CsvRecorder  # noqa: E402
+from emotiondesk.sinks.drawing import draw_result  # noqa: E402
 from emotiondesk.sources import open_source  # noqa: E402
+from emotiondesk.stages.crops import face_crops  # noqa: E402
+from emotiondesk.stages.face_details import BLENDSHAPE_NAMES  # noqa: E402
 
 STAGES = ["decode", "detect", "crop", "classify", "track", "write", "draw"]
 DETAIL_STAGES = ["decode", "detect", "details", "crop", "classify", "track", "write", "draw"]

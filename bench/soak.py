@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from emotiondesk.pipeline import Pipeline, PipelineConfig  # noqa: E402
-from emotiondesk.recording import CsvRecorder  # noqa: E402
 from emotiondesk.samples import sample_face, write_face_clip  # noqa: E402
+from emotiondesk.sinks.csv_sink import CsvRecorder  # noqa: E402
 from emotiondesk.sources import open_source  # noqa: E402
 
 

@@ -112,8 +112,16 @@ class Runner:
     def step(self) -> None:
         s = self.setting
         train_step(
-            self.model, self.optimizer, self.faces, self.targets, self.weights, self.config, self.teachers,
-            self.device, s.channels_last, s.bf16,
+            self.model,
+            self.optimizer,
+            self.faces,
+            self.targets,
+            self.weights,
+            self.config,
+            self.teachers,
+            self.device,
+            s.channels_last,
+            s.bf16,
         )
 
     def times(self, steps: int, warmup: int) -> None:
@@ -171,7 +179,11 @@ def settings_to_run(
 ) -> list[Setting]:
     """The full product of the factors (`grid`), or the baseline plus each factor varied alone."""
     axes = {
-        "threads": threads, "batch_size": batches, "channels_last": channels_last, "compile": compiles, "bf16": bf16s
+        "threads": threads,
+        "batch_size": batches,
+        "channels_last": channels_last,
+        "compile": compiles,
+        "bf16": bf16s,
     }
     result: list[Setting] = []
     for architecture in architectures:
@@ -229,9 +241,7 @@ def markdown_table(timings: list[Timing]) -> str:
     return "\n".join(lines)
 
 
-def parts_table(
-    architectures: list[str], teacher: str, batch_size: int, threads: int, steps: int, warmup: int
-) -> str:
+def parts_table(architectures: list[str], teacher: str, batch_size: int, threads: int, steps: int, warmup: int) -> str:
     """ms per batch of each part of a step: data gather, augment(), teacher forward, and the whole step."""
     torch.set_num_threads(threads)
     data = torch.randint(0, 256, (DATASET_SIZE, 1, 48, 48), dtype=torch.uint8)
@@ -266,7 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grid", action="store_true", help="every combination instead of one factor at a time")
     parser.add_argument("--baseline", default="2,128,off,off,off", help="threads,batch,channels_last,compile,bf16")
     parser.add_argument(
-        "--extra", nargs="*", default=["2,128,on,off,on", "2,64,on,off,on", "2,256,on,off,on", "2,128,on,on,on"],
+        "--extra",
+        nargs="*",
+        default=["2,128,on,off,on", "2,64,on,off,on", "2,256,on,off,on", "2,128,on,on,on"],
         help="more settings (same format as --baseline) run for every architecture, e.g. the combined winners",
     )
     parser.add_argument("--teacher", default="desknet-s", help="teacher architecture for the distillation rows")

@@ -189,7 +189,7 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
     from skimage import data
 
-    from emotiondesk._qt import main_window
+    from emotiondesk._qt import main_window, paths
     from emotiondesk.samples import write_face_clip
 
     app = QApplication.instance() or QApplication([])
@@ -200,7 +200,7 @@ def main() -> int:
             write_face_clip(work / "three.mp4", face, faces=3, frames=40),
             write_face_clip(work / "one.avi", face, faces=1, frames=25),
         ]
-        main_window.sessions_dir = lambda: work / "sessions"
+        paths.sessions_dir = lambda: work / "sessions"
         settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)
         window = main_window.MainWindow(settings=settings, realtime=True)
         window.show()

@@ -1,5 +1,5 @@
 import sys
 
-from emotiondesk.cli import main
+from emotiondesk.cli.main import main
 
 sys.exit(main())

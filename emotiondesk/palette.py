@@ -44,3 +44,38 @@ def emotion_color(label: str, palette: str = DEFAULT_PALETTE) -> RGB:
 def hex_color(label: str, palette: str = DEFAULT_PALETTE) -> str:
     """`#rrggbb` for HTML and matplotlib."""
     return "#{:02x}{:02x}{:02x}".format(*emotion_color(label, palette))
+
+
+# For greyscale print: each emotion also has a hatch (bars) and a marker (lines), so no plot relies on colour alone.
+HATCHES: dict[str, str] = {
+    "angry": "///",
+    "disgust": "xx",
+    "fear": "\\\\\\",
+    "happy": "",
+    "sad": "...",
+    "surprise": "++",
+    "neutral": "--",
+    "contempt": "oo",
+}
+MARKERS: dict[str, str] = {
+    "angry": "^",
+    "disgust": "X",
+    "fear": "v",
+    "happy": "o",
+    "sad": "s",
+    "surprise": "*",
+    "neutral": "D",
+    "contempt": "P",
+}
+_SPARE_HATCHES = ("//", "||", "**", "O.", "x.", "-\\")
+_SPARE_MARKERS = ("<", ">", "h", "p", "d", "8")
+
+
+def emotion_hatch(label: str) -> str:
+    """The matplotlib hatch of an emotion's bars (a stable spare one for unknown labels)."""
+    return HATCHES.get(label, _SPARE_HATCHES[sum(map(ord, label)) % len(_SPARE_HATCHES)])
+
+
+def emotion_marker(label: str) -> str:
+    """The matplotlib marker of an emotion's lines and points (a stable spare one for unknown labels)."""
+    return MARKERS.get(label, _SPARE_MARKERS[sum(map(ord, label)) % len(_SPARE_MARKERS)])

@@ -7,18 +7,17 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
 
 import cv2
 import numpy as np
 
 from emotiondesk import __version__
-from emotiondesk.classification import EmotionClassifier
-from emotiondesk.detection import DetectorThread
-from emotiondesk.face_details import DETAIL_COLUMNS, DetailSchedule, FaceDetailsThread, attach_details
-from emotiondesk.preprocessing import DEFAULT_GEOMETRY, CropGeometry, face_crops
 from emotiondesk.sources import FrameSource, to_bgr
-from emotiondesk.tracking import FaceTracker
+from emotiondesk.stages.classification import EmotionClassifier
+from emotiondesk.stages.crops import DEFAULT_GEOMETRY, CropGeometry, face_crops
+from emotiondesk.stages.detection import DetectorThread
+from emotiondesk.stages.face_details import DETAIL_COLUMNS, DetailSchedule, FaceDetailsThread, attach_details
+from emotiondesk.stages.tracking import FaceTracker
 from emotiondesk.types import Frame, FrameResult
 
 
@@ -33,7 +32,7 @@ class PipelineConfig:
     max_missing_s: float = 1.0  # a face keeps its ID this long after it was last seen
     geometry: CropGeometry = field(default_factory=lambda: DEFAULT_GEOMETRY)
     video: bool = True  # False for unrelated stills (image folders): no tracking across images
-    face_details: bool = False  # blendshapes, head pose and landmarks per face (emotiondesk/face_details.py)
+    face_details: bool = False  # blendshapes, head pose and landmarks per face (emotiondesk/stages/face_details.py)
     face_details_every: int = 1  # run the landmarker on every Nth frame, carrying each face's values between
 
 
@@ -194,7 +193,7 @@ class Pipeline:
                 "model": str(self.details.model_path),
                 "columns": DETAIL_COLUMNS,
                 "head_pose": "degrees; yaw > 0 turned to its own left, pitch > 0 looking up, roll > 0 tilted to its "
-                "own left shoulder (emotiondesk/face_details.py)",
+                "own left shoulder (emotiondesk/stages/face_details.py)",
                 "matching": "landmark-mesh box to BlazeFace box, greedy IoU >= 0.3; unmatched faces: empty cells",
                 "schedule": self.detail_schedule.describe(),
             }
@@ -268,18 +267,3 @@ class RunSummary:
             bar = "█" * round(30 * count / total) if total else ""
             lines.append(f"  {label:>9} {count:6d} {count / total:6.1%} {bar}")
         return "\n".join(lines)
-
-
-def annotated_writer(path: Path, fps: float, width: int, height: int) -> cv2.VideoWriter:
-    """An mp4v (or MJPG for .avi) writer; raises RecordingError when it cannot be created."""
-    from emotiondesk.errors import RecordingError
-
-    fourcc = cv2.VideoWriter_fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise RecordingError(f"{path}: cannot create folder ({error.strerror})") from None
-    writer = cv2.VideoWriter(str(path), fourcc, fps, (width, height))
-    if not writer.isOpened():
-        raise RecordingError(f"{path}: cannot write video here (unwritable path or unsupported extension)")
-    return writer

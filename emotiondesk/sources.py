@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from emotiondesk.errors import SourceError
-from emotiondesk.session import now_wall
+from emotiondesk.metadata import now_wall
 from emotiondesk.types import Frame
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}

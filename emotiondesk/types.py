@@ -45,7 +45,7 @@ class Face:
     probabilities: np.ndarray | None = None  # [C] raw model output
     smoothed: np.ndarray | None = None  # [C] after temporal smoothing
     face_id: int = -1
-    # Face details (PipelineConfig.face_details), else None; see emotiondesk/face_details.py
+    # Face details (PipelineConfig.face_details), else None; see emotiondesk/stages/face_details.py
     blendshapes: np.ndarray | None = None  # [52] scores 0–1, in face_details.BLENDSHAPE_NAMES order
     head_pose: tuple[float, float, float] | None = None  # yaw, pitch, roll in degrees (conventions: face_details)
     landmarks: np.ndarray | None = None  # [478,3] face mesh: x, y in source pixels, z in pixels (relative depth)

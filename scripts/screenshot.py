@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def shoot_report(csv_path: Path, out: Path) -> None:
     """Write the recording's HTML report and screenshot it with headless Chromium (no network: a file URL)."""
-    from emotiondesk.report import write_report
+    from emotiondesk.analysis.report import write_report
 
     page = write_report(csv_path, csv_path.with_suffix(".html"), window_s=2.0)
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -83,7 +83,7 @@ def main() -> int:
         if args.record and not args.session:
             QTimer.singleShot(500, window.start_recording)
         if args.session:
-            from emotiondesk.session import SessionInfo, default_csv_name
+            from emotiondesk.metadata import SessionInfo, default_csv_name
 
             info = SessionInfo("P01", "pilot-1", "screenshot run")
             window.session.set_info(info)

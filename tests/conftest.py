@@ -75,7 +75,7 @@ def window(qtbot, tmp_path, contract_model, monkeypatch):
 
     from emotiondesk._qt.main_window import MainWindow
 
-    monkeypatch.setattr("emotiondesk._qt.main_window.sessions_dir", lambda: tmp_path / "sessions")
+    monkeypatch.setattr("emotiondesk._qt.paths.sessions_dir", lambda: tmp_path / "sessions")
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     main = MainWindow(model=str(contract_model), settings=settings, realtime=True)
     qtbot.addWidget(main)

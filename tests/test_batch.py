@@ -13,10 +13,10 @@ from pathlib import Path
 import cv2
 import pytest
 
-from emotiondesk.analyze import analyze
-from emotiondesk.batch import INDEX_COLUMNS, discover_inputs
-from emotiondesk.cli import main
+from emotiondesk.cli.main import main
 from emotiondesk.pipeline import PipelineConfig
+from emotiondesk.runs.analyze import analyze
+from emotiondesk.runs.batch import INDEX_COLUMNS, discover_inputs
 from emotiondesk.samples import face_frame, write_face_clip
 
 ROOT = Path(__file__).resolve().parent.parent

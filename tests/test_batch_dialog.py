@@ -30,7 +30,7 @@ def test_analyse_folder_menu_runs_the_batch_and_opens_the_index(
     opened = []
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args, **kwargs: str(two_clips))
-    monkeypatch.setattr("emotiondesk._qt.main_window.sessions_dir", lambda: tmp_path / "data" / "sessions")
+    monkeypatch.setattr("emotiondesk._qt.paths.sessions_dir", lambda: tmp_path / "data" / "sessions")
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(model=str(contract_model), settings=settings)
     qtbot.addWidget(window)

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from model_factory import FER_LABELS
 
-from emotiondesk.classification import EmotionClassifier
 from emotiondesk.errors import ModelError
+from emotiondesk.stages.classification import EmotionClassifier
 
 
 def test_contract_model_loads_labels_from_metadata(contract_model):

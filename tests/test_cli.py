@@ -13,8 +13,8 @@ import cv2
 import pytest
 from model_factory import FER_LABELS
 
-from emotiondesk.cli import main
-from emotiondesk.recording import csv_columns
+from emotiondesk.cli.main import main
+from emotiondesk.sinks.csv_sink import csv_columns
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -93,7 +93,7 @@ def test_image_folder_and_still(tmp_path, still_three_faces, contract_model):
 
 @pytest.mark.parametrize("name", ["fer2013", "fer2013-accurate", "ferplus"])
 def test_bundled_models_by_name(tmp_path, still_three_faces, name):
-    from emotiondesk.classification import EmotionClassifier
+    from emotiondesk.stages.classification import EmotionClassifier
 
     labels = EmotionClassifier(name).labels
     out_csv = tmp_path / f"{name}.csv"

@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emotiondesk.drawing import draw_result, layout_labels
+from emotiondesk.sinks.drawing import draw_result, layout_labels
 from emotiondesk.types import Box, Face, FrameResult
 
 LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")

@@ -8,8 +8,12 @@ import cv2
 import numpy as np
 import pytest
 
-from emotiondesk.cli import main
-from emotiondesk.face_details import (
+from emotiondesk.cli.main import main
+from emotiondesk.pipeline import Pipeline, PipelineConfig
+from emotiondesk.samples import face_frame
+from emotiondesk.sinks.csv_sink import csv_columns
+from emotiondesk.sources import open_source
+from emotiondesk.stages.face_details import (
     BLENDSHAPE_NAMES,
     DETAIL_COLUMNS,
     DetailSchedule,
@@ -20,10 +24,6 @@ from emotiondesk.face_details import (
     match_faces,
     top_blendshapes,
 )
-from emotiondesk.pipeline import Pipeline, PipelineConfig
-from emotiondesk.recording import csv_columns
-from emotiondesk.samples import face_frame
-from emotiondesk.sources import open_source
 from emotiondesk.types import Box, Face
 
 

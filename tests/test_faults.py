@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emotiondesk import analyze as analyze_module
-from emotiondesk.analyze import analyze
 from emotiondesk.errors import ModelError, SourceError
 from emotiondesk.pipeline import PipelineConfig
+from emotiondesk.runs import analyze as analyze_module
+from emotiondesk.runs.analyze import analyze
 from emotiondesk.samples import face_frame
 from emotiondesk.sources import FrameSource
 from emotiondesk.types import Frame
@@ -85,7 +85,7 @@ def test_resolution_change_mid_stream(monkeypatch, tmp_path, face_image, contrac
 
 
 def test_onnxruntime_raising_ends_the_run_cleanly(monkeypatch, tmp_path, face_image, contract_model):
-    from emotiondesk.classification import EmotionClassifier
+    from emotiondesk.stages.classification import EmotionClassifier
 
     calls = {"n": 0}
     original = EmotionClassifier.classify
@@ -103,7 +103,7 @@ def test_onnxruntime_raising_ends_the_run_cleanly(monkeypatch, tmp_path, face_im
 
 
 def test_real_onnxruntime_error_becomes_model_error(contract_model):
-    from emotiondesk.classification import EmotionClassifier
+    from emotiondesk.stages.classification import EmotionClassifier
 
     classifier = EmotionClassifier(contract_model)
     with pytest.raises(ModelError, match="inference failed"):

@@ -9,7 +9,7 @@ pytest.importorskip("PySide6")
 from model_factory import FER_LABELS  # noqa: E402
 
 from emotiondesk._qt.main_window import MainWindow  # noqa: E402
-from emotiondesk.recording import csv_columns  # noqa: E402
+from emotiondesk.sinks.csv_sink import csv_columns  # noqa: E402
 
 
 def wait_for_frames(qtbot, window, count: int, timeout: int = 20000) -> None:

@@ -6,7 +6,7 @@ pytest.importorskip("PySide6")
 from PySide6.QtCore import QSettings  # noqa: E402
 
 from emotiondesk._qt.main_window import MainWindow, SettingsDialog  # noqa: E402
-from emotiondesk.face_details import BLENDSHAPE_NAMES  # noqa: E402
+from emotiondesk.stages.face_details import BLENDSHAPE_NAMES  # noqa: E402
 
 
 @pytest.fixture()
@@ -16,7 +16,7 @@ def settings(tmp_path) -> QSettings:
 
 @pytest.fixture()
 def window(qtbot, tmp_path, contract_model, monkeypatch, settings):
-    monkeypatch.setattr("emotiondesk._qt.main_window.sessions_dir", lambda: tmp_path / "sessions")
+    monkeypatch.setattr("emotiondesk._qt.paths.sessions_dir", lambda: tmp_path / "sessions")
     main = MainWindow(model=str(contract_model), settings=settings, realtime=False)
     qtbot.addWidget(main)
     main.show()

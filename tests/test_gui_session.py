@@ -10,9 +10,9 @@ pytest.importorskip("PySide6")
 from model_factory import FER_LABELS  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 
-from emotiondesk.markers import markers_path  # noqa: E402
+from emotiondesk.metadata import SessionInfo  # noqa: E402
 from emotiondesk.pipeline import PipelineConfig  # noqa: E402
-from emotiondesk.session import SessionInfo  # noqa: E402
+from emotiondesk.sinks.markers import markers_path  # noqa: E402
 
 
 def rows_of(path):
@@ -235,8 +235,8 @@ def synthetic_result(index: int, face_ids=(1, 2, 3)):
 
 def test_timeline_on_its_own_has_legend_markers_and_names(qtbot):
     from emotiondesk._qt.timeline import EmotionTimeline
-    from emotiondesk.markers import Marker
-    from emotiondesk.session import FaceNames
+    from emotiondesk.metadata import FaceNames
+    from emotiondesk.sinks.markers import Marker
 
     timeline = EmotionTimeline(5.0)
     qtbot.addWidget(timeline)

@@ -15,11 +15,11 @@ try:
 except (ImportError, OSError, RuntimeError) as error:  # no wheel, or its liblsl cannot load here
     pytest.skip(f"liblsl cannot run here ({error}): LSL NOT tested in this run", allow_module_level=True)
 
-from emotiondesk.analyze import analyze
-from emotiondesk.cli import main
-from emotiondesk.face_details import DETAIL_COLUMNS
-from emotiondesk.lsl import INSTALL_HINT, LslMarkerOutlet, LslSink, emotion_channels
+from emotiondesk.cli.main import main
 from emotiondesk.pipeline import PipelineConfig
+from emotiondesk.runs.analyze import analyze
+from emotiondesk.sinks.lsl import INSTALL_HINT, LslMarkerOutlet, LslSink, emotion_channels
+from emotiondesk.stages.face_details import DETAIL_COLUMNS
 
 RESOLVE_S = 10
 

@@ -5,10 +5,10 @@ import threading
 import numpy as np
 import pytest
 
-from emotiondesk.detection import DetectorThread
 from emotiondesk.errors import ModelError, SourceError
 from emotiondesk.pipeline import Pipeline, PipelineConfig
 from emotiondesk.samples import face_frame
+from emotiondesk.stages.detection import DetectorThread
 from emotiondesk.types import Frame
 
 

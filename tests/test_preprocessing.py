@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emotiondesk.preprocessing import CropGeometry, crop_transform, face_crops
+from emotiondesk.stages.crops import CropGeometry, crop_transform, face_crops
 from emotiondesk.types import Box, Face
 
 

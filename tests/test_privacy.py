@@ -28,7 +28,9 @@ def is_loopback(host: str) -> bool:
 
 # MediaPipe's logger sends from a background thread some time after the graph ran: the traced process
 # stays alive a few seconds after `analyze` so the look-up, if any, happens inside the trace.
-LINGER = "import sys, time; from emotiondesk.cli import main; code = main(sys.argv[1:]); time.sleep(4); sys.exit(code)"
+LINGER = (
+    "import sys, time; from emotiondesk.cli.main import main; code = main(sys.argv[1:]); time.sleep(4); sys.exit(code)"
+)
 # With --lsl, a lab-software stand-in in the same process looks the outlet up and reads it while `analyze` runs,
 # so both sides of LSL (discovery queries, answers, the data connection) happen inside the trace.
 LSL_INLET = (
@@ -100,7 +102,7 @@ def test_offline_setting_is_what_blocks_mediapipe_logging(monkeypatch):
     """Guard the mechanism itself: the detector must route libcurl to a dead loopback proxy."""
     import os
 
-    from emotiondesk.detection import OFFLINE_PROXY, PROXY_VARIABLES, FaceDetector
+    from emotiondesk.stages.detection import OFFLINE_PROXY, PROXY_VARIABLES, FaceDetector
 
     monkeypatch.setenv("https_proxy", "http://proxy.example:3128")
     monkeypatch.setenv("NO_PROXY", "googleapis.com")
@@ -114,8 +116,8 @@ def test_face_landmarker_gets_the_same_offline_setting(monkeypatch):
     """The Face Landmarker is MediaPipe too: it must route the usage logging to the dead proxy as well."""
     import os
 
-    from emotiondesk.detection import OFFLINE_PROXY, PROXY_VARIABLES
-    from emotiondesk.face_details import FaceLandmarker
+    from emotiondesk.stages.detection import OFFLINE_PROXY, PROXY_VARIABLES
+    from emotiondesk.stages.face_details import FaceLandmarker
 
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     monkeypatch.setenv("no_proxy", "googleapis.com")

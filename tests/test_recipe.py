@@ -10,7 +10,7 @@ torch = pytest.importorskip("torch")
 
 from test_training import write_tiny_fer2013  # noqa: E402
 
-from emotiondesk.classification import EmotionClassifier  # noqa: E402
+from emotiondesk.stages.classification import EmotionClassifier  # noqa: E402
 from training.__main__ import main as training_main  # noqa: E402
 from training.data import load_fer2013, read_pack  # noqa: E402
 from training.train import TTA_SHIFTS, one_cycle_factor, shifted  # noqa: E402

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emotiondesk.errors import RecordingError
-from emotiondesk.recording import CsvRecorder, csv_columns
-from emotiondesk.sinks import RunStatus
+from emotiondesk.sinks.base import RunStatus
+from emotiondesk.sinks.csv_sink import CsvRecorder, csv_columns
 from emotiondesk.types import Box, Face, FrameResult
 
 LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")

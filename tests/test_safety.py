@@ -12,7 +12,7 @@ from pathlib import Path
 
 from model_factory import FER_LABELS
 
-from emotiondesk.cli import main
+from emotiondesk.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emotiondesk.cli import main
-from emotiondesk.markers import (
+from emotiondesk.cli.main import main
+from emotiondesk.metadata import FaceNames, SessionInfo, default_csv_name, wall_time_text
+from emotiondesk.sinks.csv_sink import CsvRecorder, load_session, session_summary
+from emotiondesk.sinks.markers import (
     MarkerError,
     MarkersSink,
     load_markers,
@@ -18,8 +20,6 @@ from emotiondesk.markers import (
     read_marker_lines,
     read_markers_file,
 )
-from emotiondesk.recording import CsvRecorder, load_session, session_summary
-from emotiondesk.session import FaceNames, SessionInfo, default_csv_name, wall_time_text
 from emotiondesk.types import Box, Face, FrameResult
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +42,7 @@ def test_default_file_name_is_sanitised_and_dated():
 
 
 def test_default_path_never_reuses_a_recording(tmp_path):
-    from emotiondesk.session import unused_path
+    from emotiondesk.metadata import unused_path
 
     (tmp_path / "P01_x.csv").write_text("kept")
     (tmp_path / "P01_x-2.csv").write_text("kept")

@@ -1,6 +1,6 @@
 import numpy as np
 
-from emotiondesk.tracking import FaceTracker
+from emotiondesk.stages.tracking import FaceTracker
 from emotiondesk.types import Box, Face
 
 

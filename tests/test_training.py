@@ -9,7 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from emotiondesk.classification import EmotionClassifier  # noqa: E402
+from emotiondesk.stages.classification import EmotionClassifier  # noqa: E402
 from training.__main__ import main as training_main  # noqa: E402
 from training.data import FER2013_LABELS, FERPLUS_LABELS, FERPLUS_VOTE_COLUMNS, load_dataset  # noqa: E402
 

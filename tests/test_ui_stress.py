@@ -16,7 +16,7 @@ from emotiondesk._qt.main_window import MainWindow  # noqa: E402
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_random_user_actions(qtbot, tmp_path, monkeypatch, clip_three_faces, clip_one_face, contract_model, seed):
-    monkeypatch.setattr("emotiondesk._qt.main_window.sessions_dir", lambda: tmp_path / "sessions")
+    monkeypatch.setattr("emotiondesk._qt.paths.sessions_dir", lambda: tmp_path / "sessions")
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(model=str(contract_model), settings=settings, realtime=True)
     qtbot.addWidget(window)

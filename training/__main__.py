@@ -1,4 +1,4 @@
-"""`python -m training {train,evaluate,export,compare}` — see README "Training"."""
+"""`python -m training {train,evaluate,export,compare}` — see docs/models-and-training.md."""
 
 from __future__ import annotations
 

@@ -161,11 +161,20 @@ def step_ensemble(args: argparse.Namespace) -> int:
                 metrics = classification_metrics(val_set.labels, probabilities.argmax(1), val_set.class_names)
                 recall = {k: round(v["recall"], 4) for k, v in metrics["per_class"].items()}
                 rows.append(
-                    {"model": name, "views": views, "accuracy": metrics["accuracy"],
-                     "macro_f1": metrics["macro_f1"], "recall": recall}
+                    {
+                        "model": name,
+                        "views": views,
+                        "accuracy": metrics["accuracy"],
+                        "macro_f1": metrics["macro_f1"],
+                        "recall": recall,
+                    }
                 )
-        report = {"label_set": label_set, "validation": f"PublicTest, {LABEL_SETS[label_set][1]} labels",
-                  "faces": len(val_set), "rows": rows}
+        report = {
+            "label_set": label_set,
+            "validation": f"PublicTest, {LABEL_SETS[label_set][1]} labels",
+            "faces": len(val_set),
+            "rows": rows,
+        }
         (args.out / label_set).mkdir(parents=True, exist_ok=True)
         (args.out / label_set / "ensemble.json").write_text(json.dumps(report, indent=1))
         print(ensemble_table(report), flush=True)
@@ -301,7 +310,7 @@ STEPS = {
 
 
 def add_recipe_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("recipe", help="the GPU recipe: teachers, ensemble, distilled students (see README)")
+    parser = sub.add_parser("recipe", help="GPU recipe: teachers, ensemble, distilled students (docs/gpu-recipe.md)")
     parser.add_argument("step", choices=list(STEPS))
     parser.add_argument("--data", type=Path, required=True, help="training pack (.npz) or FER2013 CSV")
     parser.add_argument("--ferplus", type=Path, help="FER+ votes, when --data is a CSV")

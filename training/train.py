@@ -64,7 +64,7 @@ def native_cpu_bf16() -> bool:
 
 def use_bf16(precision: str, device: torch.device) -> bool:
     """Train under bf16 autocast? `auto`: on CUDA, and on a CPU with native bf16 (there it is about 2× faster
-    than fp32 for the desknets; see README "CPU speed")."""
+    than fp32 for the desknets; see docs/benchmarks.md "Training speed")."""
     if precision not in ("auto", "bf16", "fp32"):
         raise ValueError(f"precision must be auto, bf16 or fp32, not {precision!r}")
     if precision == "auto":
@@ -78,7 +78,7 @@ class ThreadTuner:
 
     On an idle 2-core machine two threads train 1.3–1.8× faster than one; when other jobs load it (and this
     run is niced), the two threads keep waiting for each other at every operator and one thread is up to 2.7×
-    faster (bench/train_speed.py, README "CPU speed"). So each round times `trial` steps with each count
+    faster (bench/train_speed.py, docs/benchmarks.md). So each round times `trial` steps with each count
     (the first step after a switch is not counted), then trains `period` steps with the faster one.
     """
 
@@ -344,7 +344,7 @@ def train(
         torch.backends.cudnn.benchmark = True
     config.class_names = list(train_set.class_names)
     # channels-last and bf16 autocast: on a GPU as before; on a 2-core CPU channels-last is 1.2–1.7× faster and,
-    # where the CPU has native bf16, autocast 2× more (bench/train_speed.py, README "CPU speed")
+    # where the CPU has native bf16, autocast 2× more (bench/train_speed.py, docs/benchmarks.md "Training speed")
     channels_last, bf16 = True, use_bf16(config.precision, device)
     model = EmotionNet(build_model(config.architecture, len(config.class_names))).to(device)
     model = model.to(memory_format=torch.channels_last)

@@ -10,9 +10,10 @@ from PySide6.QtCore import QThread, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QLabel, QProgressBar, QPushButton, QVBoxLayout
 
-from emotiondesk.batch import BatchProgress, BatchReport, path_digest, run_batch
+from emotiondesk._qt import paths
 from emotiondesk.errors import EmotionDeskError
 from emotiondesk.pipeline import PipelineConfig
+from emotiondesk.runs.batch import BatchProgress, BatchReport, path_digest, run_batch
 
 
 class BatchThread(QThread):
@@ -153,12 +154,10 @@ def batch_output_dir(folder: Path, root: Path) -> Path:
 
 def analyse_folder(window) -> BatchDialog | None:
     """Ask for a folder and analyse it with the window's settings into the user data folder's `batches/`."""
-    from emotiondesk._qt.main_window import sessions_dir
-
     folder = QFileDialog.getExistingDirectory(window, "Analyse every video and image folder in…")
     if not folder:
         return None
-    out_dir = batch_output_dir(Path(folder), sessions_dir().parent / "batches")
+    out_dir = batch_output_dir(Path(folder), paths.batches_dir())
     window.batch_dialog = BatchDialog([folder], out_dir, window.config, parent=window)
     window.batch_dialog.show()
     window.batch_dialog.start()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from emotiondesk.face_details import top_blendshapes
+from emotiondesk.stages.face_details import top_blendshapes
 from emotiondesk.types import Face
 
 TOP = 5

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QMenu, QVBox
 
 from emotiondesk._qt.details_panel import FaceDetailsPanel
 from emotiondesk._qt.widgets import ProbabilityBars
-from emotiondesk.session import FaceNames
+from emotiondesk.metadata import FaceNames
 from emotiondesk.types import FrameResult
 
 DETAIL_ROLE = Qt.ItemDataRole.UserRole + 1  # "happy  80%" of the item, kept to relabel it in place

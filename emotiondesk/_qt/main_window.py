@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from emotiondesk._qt import paths
 from emotiondesk._qt.batch_dialog import analyse_folder
 from emotiondesk._qt.faces_panel import FacesPanel
 from emotiondesk._qt.help import LIMITS_NOTE, PRIVACY_NOTE, SHORTCUTS, show_about, show_shortcuts
@@ -36,19 +37,13 @@ from emotiondesk._qt.summary import SessionSummaryDialog
 from emotiondesk._qt.timeline import EmotionTimeline
 from emotiondesk._qt.widgets import SourceBanner, VideoView
 from emotiondesk.assets import DEFAULT_EMOTION_MODEL, EMOTION_MODELS
+from emotiondesk.metadata import unused_path
 from emotiondesk.palette import DEFAULT_PALETTE, PALETTES
 from emotiondesk.pipeline import PipelineConfig
-from emotiondesk.session import unused_path
 from emotiondesk.sources import list_cameras
 from emotiondesk.types import FrameResult
 
-__all__ = ["LIMITS_NOTE", "PRIVACY_NOTE", "SHORTCUTS", "MainWindow", "SettingsDialog", "sessions_dir"]
-
-
-def sessions_dir() -> Path:
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("emotiondesk", appauthor=False)) / "sessions"
+__all__ = ["LIMITS_NOTE", "PRIVACY_NOTE", "SHORTCUTS", "MainWindow", "SettingsDialog"]
 
 
 def timestamped_name(prefix: str = "session") -> str:
@@ -62,7 +57,7 @@ class MainWindow(QMainWindow):
         self, model: str | None = None, settings: QSettings | None = None, realtime: bool = True, loop: bool = False
     ) -> None:
         super().__init__()
-        self.settings = settings or QSettings("emotiondesk", "emotiondesk")
+        self.settings = settings or paths.app_settings()
         self.config = PipelineConfig(
             model=model or str(self.settings.value("model", DEFAULT_EMOTION_MODEL)),
             detector=str(self.settings.value("detector", "short")),
@@ -81,7 +76,7 @@ class MainWindow(QMainWindow):
         self.labels: tuple[str, ...] = ()
         self.model_name = ""
         self.display_times: list[float] = []
-        self.session = SessionController(self.settings, lambda: self.worker, lambda: sessions_dir(), self)
+        self.session = SessionController(self.settings, lambda: self.worker, lambda: paths.sessions_dir(), self)
         self.setWindowTitle("emotiondesk")
         self._build_ui()
         build_menus(self)
@@ -378,7 +373,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def export_csv_dialog(self) -> None:
-        self.session.export_dialog(unused_path(sessions_dir(), timestamped_name("export")))
+        self.session.export_dialog(unused_path(paths.sessions_dir(), timestamped_name("export")))
 
     def export_csv(self, target: Path) -> bool:
         """Copy the current/last recording (CSV + sidecar + markers) to `target`; a dialog on failure."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
 
+from emotiondesk._qt.study_dialog import open_study_dialog
+
 
 def build_menus(window) -> None:
     """File, Camera, View and Help menus, the toolbar, and the marker (1–9) and play/pause (K) keys."""
@@ -27,6 +29,7 @@ def build_menus(window) -> None:
     for item in (window.export_action, window.summary_action):
         file_menu.addAction(item)
     file_menu.addAction(action("Analyse &folder…", window.analyse_folder))
+    file_menu.addAction(action("Study &analysis…", lambda: open_study_dialog(window)))
     file_menu.addSeparator()
     file_menu.addAction(action("&Quit", window.close, "Ctrl+Q"))
     for number in range(1, 10):

@@ -1,7 +1,7 @@
 """Recording and the session around it: participant/session/notes, markers, face names, export.
 
-The logic (file names, columns, marker files, names in the sidecar) is the Qt-free core's
-(`emotiondesk.session`, `emotiondesk.markers`, `emotiondesk.recording`); this module asks for it and shows it.
+The logic (file names, columns, marker files, names in the sidecar) is the Qt-free core's (`emotiondesk.metadata`,
+`emotiondesk.sinks.markers`, `emotiondesk.sinks.csv_sink`); this module asks for it and shows it.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
 )
 
 from emotiondesk.errors import EmotionDeskError
-from emotiondesk.markers import Marker, markers_path
-from emotiondesk.recording import sidecar_path
-from emotiondesk.session import FaceNames, SessionInfo, default_csv_name, now_wall, unused_path
+from emotiondesk.metadata import FaceNames, SessionInfo, default_csv_name, now_wall, unused_path
+from emotiondesk.sinks.csv_sink import sidecar_path
+from emotiondesk.sinks.markers import Marker, markers_path
 from emotiondesk.types import FrameResult
 
 

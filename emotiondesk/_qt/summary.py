@@ -20,10 +20,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from emotiondesk.analysis.figures import summary_figure
+from emotiondesk.analysis.recorded import load_recorded
+from emotiondesk.analysis.report import write_report
 from emotiondesk.errors import EmotionDeskError
-from emotiondesk.figures import summary_figure
 from emotiondesk.palette import DEFAULT_PALETTE, emotion_color
-from emotiondesk.report import load_recorded, write_report
 
 SAVE_FORMATS = "PNG image (*.png);;SVG vector (*.svg);;PDF (*.pdf)"
 

@@ -10,9 +10,9 @@ from PySide6.QtCore import QRectF, QSize
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QWidget
 
-from emotiondesk.markers import Marker
+from emotiondesk.metadata import FaceNames
 from emotiondesk.palette import DEFAULT_PALETTE, emotion_color
-from emotiondesk.session import FaceNames
+from emotiondesk.sinks.markers import Marker
 from emotiondesk.types import FrameResult
 
 

@@ -8,8 +8,8 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from emotiondesk._qt.timeline import EmotionTimeline  # noqa: F401 (kept importable from here)
+from emotiondesk.metadata import FaceNames
 from emotiondesk.palette import DEFAULT_PALETTE, emotion_color
-from emotiondesk.session import FaceNames
 from emotiondesk.types import Face, FrameResult
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 from PySide6.QtCore import QThread, Signal
 
 from emotiondesk.errors import EmotionDeskError
-from emotiondesk.markers import Marker, MarkersSink, markers_path
+from emotiondesk.metadata import FaceNames, SessionInfo
 from emotiondesk.pipeline import Pipeline, PipelineConfig, RunSummary, config_for_source
-from emotiondesk.recording import CsvRecorder
-from emotiondesk.session import FaceNames, SessionInfo
-from emotiondesk.sinks import RunStatus
+from emotiondesk.sinks.base import RunStatus
+from emotiondesk.sinks.csv_sink import CsvRecorder
+from emotiondesk.sinks.markers import Marker, MarkersSink, markers_path
 from emotiondesk.sources import FrameSource, open_source
 
 SPEEDS = {"0.5×": 0.5, "1×": 1.0, "2×": 2.0, "As fast as possible": 0.0}
@@ -297,7 +297,7 @@ class PipelineWorker(QThread):
         if not self.lsl:
             return
         try:
-            from emotiondesk.lsl import lsl_sinks
+            from emotiondesk.sinks.lsl import lsl_sinks
 
             self.live_sinks = lsl_sinks(session="live")(pipeline, source)
         except EmotionDeskError as error:

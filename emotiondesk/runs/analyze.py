@@ -11,9 +11,10 @@ from pathlib import Path
 from emotiondesk.errors import EmotionDeskError, RecordingError
 from emotiondesk.palette import DEFAULT_PALETTE
 from emotiondesk.pipeline import Pipeline, PipelineConfig, RunSummary, config_for_source
-from emotiondesk.recording import CsvRecorder
-from emotiondesk.session import SessionInfo
-from emotiondesk.sinks import AnnotatedVideoSink, RunStatus, Sink
+from emotiondesk.sinks.csv_sink import CsvRecorder
+from emotiondesk.metadata import SessionInfo
+from emotiondesk.sinks.base import RunStatus, Sink
+from emotiondesk.sinks.video import AnnotatedVideoSink
 from emotiondesk.sources import FrameSource, open_source
 from emotiondesk.types import FrameResult
 

@@ -6,12 +6,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from emotiondesk.analysis.recorded import RecordedSession
 from emotiondesk.palette import DEFAULT_PALETTE, emotion_color
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-    from emotiondesk.report import RecordedSession
 
 BACKGROUND = (0.94, 0.94, 0.94)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from emotiondesk.classification import CROP_SIZE
+from emotiondesk.stages.classification import CROP_SIZE
 from emotiondesk.types import Face
 
 

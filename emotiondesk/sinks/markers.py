@@ -19,8 +19,8 @@ from typing import TextIO
 import numpy as np
 
 from emotiondesk.errors import EmotionDeskError, RecordingError
-from emotiondesk.session import now_wall, wall_time_text
-from emotiondesk.sinks import RunStatus
+from emotiondesk.metadata import now_wall, wall_time_text
+from emotiondesk.sinks.base import RunStatus
 from emotiondesk.types import FrameResult
 
 MARKER_COLUMNS = ["wall_time", "time_s", "frame", "marker", "text"]

@@ -6,9 +6,9 @@ import argparse
 import json
 import sys
 
-from emotiondesk.batch import run_batch
-from emotiondesk.cli import EXIT_INTERRUPTED, fail
+from emotiondesk.cli.exits import EXIT_INTERRUPTED, fail
 from emotiondesk.pipeline import PipelineConfig
+from emotiondesk.runs.batch import run_batch
 
 
 def batch_annotated(value) -> str | None:

@@ -11,9 +11,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from emotiondesk.errors import RecordingError
-from emotiondesk.face_details import DETAIL_COLUMNS, detail_cells
-from emotiondesk.session import FaceNames, SessionInfo, now_wall, wall_time_text
-from emotiondesk.sinks import RunStatus
+from emotiondesk.metadata import FaceNames, SessionInfo, now_wall, wall_time_text
+from emotiondesk.sinks.base import RunStatus
+from emotiondesk.stages.face_details import DETAIL_COLUMNS, detail_cells
 from emotiondesk.types import FrameResult
 
 FIXED_COLUMNS = ["time_s", "frame", "face_id", "x", "y", "w", "h", "det_score", "label", "confidence"]

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from emotiondesk.errors import EmotionDeskError, RecordingError, SourceError
 from emotiondesk.pipeline import PipelineConfig
-from emotiondesk.recording import sidecar_path
+from emotiondesk.sinks.csv_sink import sidecar_path
 from emotiondesk.sources import IMAGE_SUFFIXES
 
 VIDEO_SUFFIXES = frozenset(
@@ -309,7 +309,7 @@ def _frame_count(source: Path) -> int:
     """Frames an input should have, cheaply (container header or file count); 0 when unknown or unreadable."""
     import cv2
 
-    from emotiondesk.detection import native_stderr_captured
+    from emotiondesk.stages.detection import native_stderr_captured
 
     if source.is_dir():
         return sum(1 for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
@@ -397,7 +397,7 @@ class _Reporter:
 
 def _analyze_task(task: _Task, config: PipelineConfig, updates, stop) -> _Outcome:
     """Runs in a worker process: one `analyze()` of one input (its Pipeline is made, used and closed here)."""
-    from emotiondesk.analyze import analyze
+    from emotiondesk.runs.analyze import analyze
 
     if stop.is_set():
         return _Outcome(task.number, "pending", "not started")
@@ -447,7 +447,7 @@ def run_batch(
     input is recorded and the batch goes on. Ctrl+C (or `should_stop()` turning true) stops the workers
     cleanly: their outputs say `interrupted`, and the index is up to date. Setup problems (no inputs, bad
     model, unwritable folder) raise EmotionDeskError before any work."""
-    from emotiondesk.classification import EmotionClassifier
+    from emotiondesk.stages.classification import EmotionClassifier
 
     started = time.perf_counter()
     out_dir = Path(out_dir).expanduser()

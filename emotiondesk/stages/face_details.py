@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from emotiondesk.assets import models_dir
-from emotiondesk.detection import MediaPipeTask, ModelThread
 from emotiondesk.errors import ModelError
+from emotiondesk.stages.detection import MediaPipeTask, ModelThread
 from emotiondesk.types import Box, Face
 
 LANDMARKER_MODEL = "face_landmarker.task"

@@ -15,8 +15,8 @@ import numpy as np
 
 from emotiondesk import __version__
 from emotiondesk.errors import EmotionDeskError
-from emotiondesk.face_details import DETAIL_COLUMNS, POSE_NAMES, detail_vector
-from emotiondesk.sinks import RunStatus
+from emotiondesk.sinks.base import RunStatus
+from emotiondesk.stages.face_details import DETAIL_COLUMNS, POSE_NAMES, detail_vector
 from emotiondesk.types import Face, FrameResult
 
 INSTALL_HINT = "--lsl needs pylsl: pip install 'emotiondesk[lsl]'"

@@ -5,84 +5,11 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
+from emotiondesk.analysis.recorded import RecordedSession, load_recorded, marker_windows
 from emotiondesk.errors import RecordingError
-from emotiondesk.markers import Marker, load_markers, markers_path
 from emotiondesk.palette import DEFAULT_PALETTE, emotion_color
-from emotiondesk.recording import frame_interval, load_session, session_summary, sidecar_path
-from emotiondesk.session import FaceNames, SessionInfo
-
-
-@dataclass
-class RecordedSession:
-    """A recording read back: its rows, sidecar, session info, face names, markers and per-face summary."""
-
-    csv_path: Path
-    labels: tuple[str, ...]
-    rows: list[dict]
-    sidecar: dict = field(default_factory=dict)
-    info: SessionInfo = field(default_factory=SessionInfo)
-    names: FaceNames = field(default_factory=FaceNames)
-    markers: list[Marker] = field(default_factory=list)
-    interval_s: float = 0.0
-    summary: dict[int, dict[str, float]] = field(default_factory=dict)
-
-    def face_title(self, face_id: int) -> str:
-        """`P01 (#1)` for a named face, `#1` otherwise."""
-        name = self.names.name(face_id)
-        canonical = self.names.canonical(face_id)
-        return f"{name} (#{canonical})" if name else f"#{canonical}"
-
-
-def load_recorded(csv_path: Path) -> RecordedSession:
-    """Read a session CSV with its sidecar and markers CSV when they exist; the sidecar's final names win."""
-    csv_path = Path(csv_path)
-    labels, rows = load_session(csv_path)
-    sidecar: dict = {}
-    if sidecar_path(csv_path).exists():
-        try:
-            sidecar = json.loads(sidecar_path(csv_path).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise RecordingError(f"{sidecar_path(csv_path)}: cannot read sidecar ({error})") from None
-    names = FaceNames.from_dict(sidecar)
-    for row in rows:  # names typed while recording, for CSVs whose sidecar lacks them
-        if row["face_name"] and not names.name(row["face_id"]):
-            names.rename(row["face_id"], row["face_name"])
-    fps = (sidecar.get("source") or {}).get("fps") if (sidecar.get("source") or {}).get("kind") == "video" else None
-    interval = frame_interval(rows, fps)
-    session = RecordedSession(
-        csv_path,
-        labels,
-        rows,
-        sidecar,
-        SessionInfo.from_dict(sidecar.get("session")),
-        names,
-        load_markers(markers_path(csv_path)),
-        interval,
-    )
-    session.summary = session_summary(labels, rows, names, interval)
-    return session
-
-
-def marker_windows(session: RecordedSession, window_s: float) -> list[dict]:
-    """Per marker and face: mean probabilities over the `window_s` seconds after the marker."""
-    windows = []
-    for marker in session.markers:
-        inside = [r for r in session.rows if marker.time_s <= r["time_s"] < marker.time_s + window_s]
-        faces: dict[int, list[list[float]]] = {}
-        for row in inside:
-            faces.setdefault(session.names.canonical(row["face_id"]), []).append(row["p"])
-        for face_id in sorted(faces):
-            mean = np.mean(np.array(faces[face_id]), axis=0)
-            windows.append({"marker": marker, "face_id": face_id, "frames": len(faces[face_id]), "mean": mean})
-        if not faces:
-            windows.append({"marker": marker, "face_id": None, "frames": 0, "mean": None})
-    return windows
 
 
 def _png(figure) -> str:
@@ -109,7 +36,7 @@ def render_report(session: RecordedSession, window_s: float = 5.0, palette: str 
     """The report as one HTML string: metadata, per-face distributions, timeline with markers, marker windows."""
     from matplotlib.figure import Figure
 
-    from emotiondesk.figures import draw_distribution, draw_timeline
+    from emotiondesk.analysis.figures import draw_distribution, draw_timeline
 
     esc = html.escape
     side = session.sidecar
