@@ -112,7 +112,7 @@ def main() -> int:
 
 def print_crop_gap(val, pick: np.ndarray, model: Path) -> None:
     """The app path's accuracy vs the model's on FER2013's own crops, per frame (training/app_crops.py)."""
-    from emotiondesk.classification import EmotionClassifier
+    from emotiondesk.stages.classification import EmotionClassifier
     from training.app_crops import FRAMES, app_crops
 
     classifier = EmotionClassifier(model)

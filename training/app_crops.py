@@ -39,7 +39,7 @@ def framed(image: np.ndarray, frame: str, rng: np.random.Generator) -> tuple[np.
 
 def detect_faces(images: np.ndarray, frame: str, seed: int = 0, min_confidence: float = 0.3, progress: bool = False):
     """For each face: (frame image, the detected Face with the highest score) or None where BlazeFace found none."""
-    from emotiondesk.detection import FaceDetector
+    from emotiondesk.stages.detection import FaceDetector
 
     rng = np.random.default_rng(seed)
     found = []
@@ -58,7 +58,7 @@ def detect_faces(images: np.ndarray, frame: str, seed: int = 0, min_confidence: 
 
 def app_crops(images: np.ndarray, frame: str, seed: int = 0, geometry=None) -> tuple[np.ndarray, np.ndarray]:
     """(crops uint8 [N,48,48], found bool [N]): the app's crop of each face (the original where none was found)."""
-    from emotiondesk.preprocessing import DEFAULT_GEOMETRY, face_crops
+    from emotiondesk.stages.crops import DEFAULT_GEOMETRY, face_crops
 
     geometry = geometry or DEFAULT_GEOMETRY
     crops = images.copy()
