@@ -1,13 +1,17 @@
 """Measure how FER2013 frames its faces relative to a BlazeFace box, to set `CropGeometry`.
 
     python bench/crop_calibration.py [--data ../shared/data/fer2013/fer2013.csv.xz] [--faces 1500]
-        [--model assets/models/emotion_fer2013.onnx] [--landmarks]
+        [--model assets/models/emotion_fer2013.onnx] [--landmarks] [--gap-only]
 
 Each validation face is upscaled ×4, padded with replicated edges (context for the detector) and run
 through BlazeFace. The detected box, expressed in units of the original 48-pixel frame, tells the
 crop scale (frame side / box side) and the vertical offset. With `--model`, the faces are then re-cropped
 by the app's own `face_crops` under several geometries and classified, so the chosen geometry is the
-one the model agrees with best (accuracy against the FER2013 labels). With `--landmarks` (and `--model`), the
+one the model agrees with best (accuracy against the FER2013 labels), and the crop gap is measured: the model's
+accuracy through the app's own path (BlazeFace → `face_crops` with the app's default geometry → classify) against
+its accuracy on FER2013's own crops of the same faces, with each face in the tight frame above and inside a
+640×480 frame with webcam-like margins (training/app_crops.py; `--gap-only` prints just that). With
+`--landmarks` (and `--model`), the
 Face Landmarker also runs on each face, and eye alignment from the BlazeFace keypoints is compared with eye
 alignment from the face mesh's eye corners (what `--face-details` could use). Prints markdown tables.
 """
@@ -34,6 +38,7 @@ def main() -> int:
     parser.add_argument("--model", type=Path, help="also score re-cropped faces with this model")
     parser.add_argument("--cache", type=Path, default=ROOT / "cache")
     parser.add_argument("--landmarks", action="store_true", help="compare mesh eye alignment (needs --model)")
+    parser.add_argument("--gap-only", action="store_true", help="only the crop-gap table (needs --model)")
     args = parser.parse_args()
     if not args.data.exists():
         print(f"skipped: {args.data} not found (FER2013 CSV needed)")
@@ -45,6 +50,10 @@ def main() -> int:
     val = load_dataset(args.data, "PublicTest", cache_dir=args.cache)
     rng = np.random.default_rng(0)
     pick = rng.choice(len(val), size=min(args.faces, len(val)), replace=False)
+    if args.model:
+        print_crop_gap(val, pick, args.model)
+        if args.gap_only:
+            return 0
     detector = FaceDetector("short", min_confidence=0.3, video=False)
     sides, centers, found_faces, found_index = [], [], [], []
     for index in pick:
@@ -99,6 +108,30 @@ def main() -> int:
         if args.landmarks:
             compare_mesh_alignment(found_faces, classifier, labels, original.argmax(1), float(shift_y))
     return 0
+
+
+def print_crop_gap(val, pick: np.ndarray, model: Path) -> None:
+    """The app path's accuracy vs the model's on FER2013's own crops, per frame (training/app_crops.py)."""
+    from emotiondesk.stages.classification import EmotionClassifier
+    from training.app_crops import FRAMES, app_crops
+
+    classifier = EmotionClassifier(model)
+    images, labels = val.images[pick], val.labels[pick]
+    original = classifier.classify(images[:, None].astype(np.float32)).argmax(1)
+    print(f"Crop gap of {model.name} on {len(pick)} validation faces (FER2013 labels; app default geometry)\n")
+    print("| frame | BlazeFace found | FER2013 crops | app path | gap (points) | app path, all faces* |")
+    print("|---|---|---|---|---|---|")
+    for number, frame in enumerate(FRAMES):
+        crops, found = app_crops(images, frame, seed=number)
+        predicted = classifier.classify(crops[:, None].astype(np.float32)).argmax(1)
+        on_crops = (original[found] == labels[found]).mean()
+        on_app = (predicted[found] == labels[found]).mean()
+        everything = np.where(found, predicted, original) == labels
+        print(
+            f"| {frame} | {found.mean():.1%} | {on_crops:.2%} | {on_app:.2%} | {100 * (on_app - on_crops):+.2f} | "
+            f"{everything.mean():.2%} |"
+        )
+    print("\n*faces BlazeFace missed counted with their FER2013 crop\n")
 
 
 # Face-mesh indices of the eye corners: the subject's right eye (image left), then the left eye.

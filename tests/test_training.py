@@ -242,3 +242,124 @@ def test_cpu_training_without_threads_tunes_them(tmp_path):
     if threads > 1:  # 70 faces = 9 steps, all counted against the thread counts tried
         assert sum(history[0]["thread_steps"].values()) == 9
     assert torch.get_num_threads() == threads
+
+
+def tiny_run(tmp_path, name="fer", extra=()):
+    csv_path, votes_path = write_tiny_fer2013(tmp_path)
+    common = ["--data", str(csv_path), "--ferplus", str(votes_path), "--cache", str(tmp_path / "cache")]
+    arguments = ["train", *common, "--arch", "tiny", "--batch-size", "16", "--threads", "1", "--epochs", "1"]
+    assert training_main([*arguments, "--out", str(tmp_path / name), "--no-evaluate", *extra]) == 0
+    return common, tmp_path / name / "best.pt"
+
+
+def test_rebuild_from_onnx_equals_the_export_and_fine_tunes(tmp_path):
+    from training.train import load_checkpoint, predict_probabilities
+
+    common, checkpoint = tiny_run(tmp_path)
+    model_path = tmp_path / "shipped.onnx"
+    assert training_main(["export", str(checkpoint), str(model_path)]) == 0
+    rebuilt = tmp_path / "rebuilt.pt"
+    assert training_main(["rebuild", *common, str(model_path), str(rebuilt), "--faces", "50"]) == 0
+    model, state = load_checkpoint(rebuilt)
+    assert state["config"]["architecture"] == "tiny" and state["config"]["class_names"] == FER2013_LABELS
+    faces = np.random.default_rng(2).integers(0, 256, (12, 48, 48)).astype(np.uint8)
+    expected = EmotionClassifier(model_path).classify(faces[:, None].astype(np.float32))
+    np.testing.assert_allclose(predict_probabilities(model, faces, torch.device("cpu")), expected, atol=1e-4)
+    # BatchNorm holds real statistics: in training mode (batch statistics) the function stays close
+    model.train()
+    with torch.no_grad():
+        trained_mode = torch.softmax(model(torch.from_numpy(faces).float().unsqueeze(1)), 1).numpy()
+    assert np.abs(trained_mode - expected).max() < 0.5
+    arguments = ["train", *common, "--arch", "tiny", "--batch-size", "16", "--threads", "1", "--epochs", "1"]
+    assert training_main([*arguments, "--out", str(tmp_path / "ft"), "--init", str(rebuilt), "--no-evaluate"]) == 0
+
+
+def test_fer2013_labels_with_ferplus_soft_targets(tmp_path):
+    from training.data import FERPLUS_TARGET_WEIGHT
+
+    csv_path, votes_path = write_tiny_fer2013(tmp_path)
+    plain = load_dataset(csv_path, "Training", "fer2013", ferplus=votes_path)
+    mixed = load_dataset(csv_path, "Training", "fer2013+ferplus", ferplus=votes_path)
+    assert mixed.class_names == FER2013_LABELS and np.array_equal(mixed.labels, plain.labels)
+    np.testing.assert_allclose(mixed.targets.sum(axis=1), 1, atol=1e-6)
+    # the toy votes: 8 for the face's own emotion, 2 neutral → FER+ part 0.8 / 0.2 (neutral faces: all 10)
+    neutral = FER2013_LABELS.index("neutral")
+    row = np.flatnonzero(plain.labels == FER2013_LABELS.index("surprise"))[0]
+    assert mixed.targets[row, plain.labels[row]] == pytest.approx(
+        1 - FERPLUS_TARGET_WEIGHT + FERPLUS_TARGET_WEIGHT * 0.8
+    )
+    assert mixed.targets[row, neutral] == pytest.approx(FERPLUS_TARGET_WEIGHT * 0.2)
+    validation = load_dataset(csv_path, "PublicTest", "fer2013+ferplus", ferplus=votes_path)
+    assert np.array_equal(validation.labels, load_dataset(csv_path, "PublicTest", "fer2013").labels)
+
+
+def test_soft_labels_app_crops_and_cpu_time_in_training(tmp_path):
+    common, teacher = tiny_run(tmp_path, "teacher")
+    labels_path = tmp_path / "soft.npy"
+    assert (
+        training_main(["soft-labels", *common, "--teacher", f"{teacher},{teacher}", "--views", "2", str(labels_path)])
+        == 0
+    )
+    soft = np.load(labels_path)
+    assert soft.shape == (70, 7) and soft.dtype == np.float16
+    np.testing.assert_allclose(soft.astype(np.float32).sum(axis=1), 1, atol=1e-2)
+    faces = load_dataset(common[1], "Training", "fer2013", cache_dir=tmp_path / "cache").images
+    crops_path = tmp_path / "crops.npz"
+    found = np.arange(70) % 2 == 0
+    np.savez(crops_path, tight=np.roll(faces, 2, axis=1), tight_found=found, webcam=faces, webcam_found=~found)
+    _, student = tiny_run(
+        tmp_path,
+        "student",
+        ["--teacher-labels", str(labels_path), "--app-crops", str(crops_path), "--app-crop-probability", "0.7"],
+    )
+    history = json.loads((student.parent / "history.json").read_text())
+    assert history[-1]["cpu_seconds"] > 0
+    from training.app_crops import load_app_crops
+
+    crops, flags = load_app_crops(crops_path, 70)
+    assert crops.shape == (2, 70, 48, 48) and flags.shape == (2, 70)
+    with pytest.raises(ValueError, match="crops for 70 faces"):
+        load_app_crops(crops_path, 69)
+
+
+def test_app_crop_frames():
+    from training.app_crops import WEBCAM_SIZE, framed
+
+    face = np.random.default_rng(0).integers(0, 256, (48, 48)).astype(np.uint8)
+    tight, (x, y) = framed(face, "tight", np.random.default_rng(0))
+    assert tight.shape == (384, 384) and (x, y) == (96, 96)
+    webcam, (x, y) = framed(face, "webcam", np.random.default_rng(0))
+    assert webcam.shape == (WEBCAM_SIZE[1], WEBCAM_SIZE[0])
+    np.testing.assert_array_equal(webcam[y : y + 192, x : x + 192], tight[96:288, 96:288])
+    with pytest.raises(ValueError):
+        framed(face, "studio", np.random.default_rng(0))
+
+
+def test_ensemble_with_views_exports_to_the_contract(tmp_path):
+    from training.train import TTA_SHIFTS, load_checkpoint, predict_probabilities
+
+    _, first = tiny_run(tmp_path, "a")
+    _, second = tiny_run(tmp_path, "b", ["--seed", "3"])
+    model_path = tmp_path / "ensemble.onnx"
+    arguments = ["export", f"{first},{second}", str(model_path), "--tta", "--validation-accuracy", "0.5"]
+    assert training_main(arguments) == 0
+    classifier = EmotionClassifier(model_path)
+    assert classifier.labels == tuple(FER2013_LABELS) and classifier.metadata["flip_tta"] == "true"
+    assert classifier.metadata["architecture"].startswith("ensemble of 2")
+    faces = np.random.default_rng(4).integers(0, 256, (5, 48, 48)).astype(np.uint8)
+    members = [load_checkpoint(path)[0] for path in (first, second)]
+    expected = predict_probabilities(members, faces, torch.device("cpu"), flip_tta=True)
+    np.testing.assert_allclose(classifier.classify(faces[:, None].astype(np.float32)), expected, atol=1e-5)
+    # one model over 3 views (itself + 2 shifts), no mirror: the mean of the three
+    shifted_path = tmp_path / "views.onnx"
+    assert training_main(["export", str(first), str(shifted_path), "--shift-views", "2"]) == 0
+    from training.train import shifted
+
+    batch = torch.from_numpy(faces).float().unsqueeze(1)
+    with torch.no_grad():
+        views = [torch.softmax(members[0](shifted(batch, dx, dy)), 1) for dx, dy in TTA_SHIFTS[10][:3]]
+    np.testing.assert_allclose(
+        EmotionClassifier(shifted_path).classify(faces[:, None].astype(np.float32)),
+        (sum(views) / 3).numpy(),
+        atol=1e-5,
+    )

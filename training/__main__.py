@@ -16,7 +16,9 @@ DEFAULT_SPLITS = {"train": "Training", "val": "PublicTest"}
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, required=True, help="fer2013.csv(.gz/.xz) or image-folder root")
     parser.add_argument("--ferplus", type=Path, help="FER+ fer2013new.csv (row-aligned votes)")
-    parser.add_argument("--labels", default="fer2013", choices=["fer2013", "ferplus-majority", "ferplus-soft"])
+    parser.add_argument(
+        "--labels", default="fer2013", choices=["fer2013", "fer2013+ferplus", "ferplus-majority", "ferplus-soft"]
+    )
     parser.add_argument("--train-split", default=None, help="Usage value or subfolder (default Training/train)")
     parser.add_argument("--val-split", default=None, help="Usage value or subfolder (default PublicTest/test)")
     parser.add_argument("--cache", type=Path, default=Path("cache"), help="folder for decoded array caches")
@@ -67,9 +69,29 @@ def command_evaluate(args: argparse.Namespace) -> int:
 def command_export(args: argparse.Namespace) -> int:
     from training.export import export_checkpoint
 
-    info = export_checkpoint(
-        args.checkpoint, args.output, flip_tta=args.tta, version=args.version, training_data=args.training_data
-    )
+    paths = [Path(part) for part in str(args.checkpoint).split(",") if part]
+    if len(paths) > 1 or args.shift_views:
+        from training.export import export_ensemble
+        from training.train import TTA_SHIFTS
+
+        info = export_ensemble(
+            paths,
+            args.output,
+            flip_tta=args.tta,
+            shifts=tuple(TTA_SHIFTS[10][1 : 1 + args.shift_views]),
+            version=args.version,
+            training_data=args.training_data,
+            validation_accuracy=args.validation_accuracy,
+        )
+    else:
+        info = export_checkpoint(
+            args.checkpoint,
+            args.output,
+            flip_tta=args.tta,
+            version=args.version,
+            training_data=args.training_data,
+            validation_accuracy=args.validation_accuracy,
+        )
     print(json.dumps(info, indent=1))
     return 0
 
@@ -91,7 +113,11 @@ def command_compare(args: argparse.Namespace) -> int:
 def command_card(args: argparse.Namespace) -> int:
     from training.card import hardware, write_card
 
-    print(write_card(args.run, args.model, args.command, args.hardware or hardware()))
+    extra = args.extra.read_text() if args.extra else ""
+    card = write_card(
+        args.run, args.model, args.command, args.hardware or hardware(), args.cpu_minutes, args.note, extra
+    )
+    print(card)
     return 0
 
 
@@ -101,6 +127,63 @@ def command_pack(args: argparse.Namespace) -> int:
     raw = load_fer2013(args.data, args.ferplus)
     size = write_pack(raw, args.output)
     print(f"{args.output}: {len(raw.images)} faces, {size / 1e6:.1f} MB (lossless, verified)")
+    return 0
+
+
+def command_rebuild(args: argparse.Namespace) -> int:
+    from training.data import load_dataset
+    from training.reconstruct import write_checkpoint
+
+    train_split, _ = split_names(args)
+    faces = load_dataset(args.data, train_split, "fer2013", args.ferplus, args.cache).images
+    rng = __import__("numpy").random.default_rng(0)
+    calibration = faces[rng.choice(len(faces), size=min(args.faces, len(faces)), replace=False)]
+    print(json.dumps(write_checkpoint(args.model, args.output, calibration)))
+    return 0
+
+
+def command_app_crops(args: argparse.Namespace) -> int:
+    from training.app_crops import write_app_crops
+    from training.data import load_dataset
+
+    train_split, _ = split_names(args)
+    faces = load_dataset(args.data, train_split, "fer2013", args.ferplus, args.cache).images
+    print(json.dumps(write_app_crops(faces, args.output, tuple(args.frames))))
+    return 0
+
+
+def command_soft_labels(args: argparse.Namespace) -> int:
+    import numpy as np
+    import torch
+
+    from training.data import load_dataset
+    from training.train import load_teachers, predict_probabilities
+
+    train_split, val_split = split_names(args)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    teachers = load_teachers(args.teacher, torch.device("cpu"))
+    train_set = load_dataset(args.data, train_split, args.labels, args.ferplus, args.cache)
+    val_labels = "ferplus-majority" if args.labels.startswith("ferplus") else args.labels
+    val_set = load_dataset(args.data, val_split, val_labels, args.ferplus, args.cache)
+    val = predict_probabilities(teachers, val_set.images, torch.device("cpu"), views=args.views)
+    accuracy = float((val.argmax(1) == val_set.labels).mean())
+    print(f"teacher ensemble ({len(teachers)} models, {args.views} views): validation accuracy {accuracy:.4f}")
+    probabilities = predict_probabilities(teachers, train_set.images, torch.device("cpu"), views=args.views)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    np.save(args.output, probabilities.astype(np.float16))
+    train_accuracy = float((probabilities.argmax(1) == train_set.labels).mean())
+    print(
+        json.dumps(
+            {
+                "output": str(args.output),
+                "faces": len(probabilities),
+                "validation_accuracy": accuracy,
+                "train_agreement_with_labels": train_accuracy,
+                "bytes": args.output.stat().st_size,
+            }
+        )
+    )
     return 0
 
 
@@ -136,6 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train_parser.add_argument("--max-minutes", type=float, help="checkpoint and stop after this long")
     train_parser.add_argument("--teacher", help="checkpoint(s) to distil from; several, comma-separated, = ensemble")
+    train_parser.add_argument(
+        "--teacher-labels", help="teacher probabilities for the training faces, computed once (training soft-labels)"
+    )
+    train_parser.add_argument("--app-crops", help="the app's crops of the training faces (training app-crops)")
+    train_parser.add_argument("--app-crop-probability", type=float, help="chance a face is the app's crop (0.5)")
+    train_parser.add_argument("--distill-weight", type=float, help="weight of the distillation term (0.7)")
     train_parser.add_argument("--init", help="start from this checkpoint's weights (matching layers)")
     train_parser.add_argument("--limit", type=int, help="use only the first N faces of each split (smoke runs)")
     train_parser.add_argument("--fresh", action="store_true", help="ignore OUT/last.pt")
@@ -150,10 +239,18 @@ def build_parser() -> argparse.ArgumentParser:
     eval_parser.set_defaults(func=command_evaluate)
 
     export_parser = sub.add_parser("export", help="export a checkpoint to the ONNX model contract")
-    export_parser.add_argument("checkpoint", type=Path)
+    export_parser.add_argument("checkpoint", type=Path, help="best.pt, or several comma-separated (an ensemble)")
     export_parser.add_argument("output", type=Path)
     export_parser.add_argument("--tta", action="store_true", help="bake flip averaging into the graph")
     export_parser.add_argument("--version", default="1.0.0")
+    export_parser.add_argument(
+        "--shift-views", type=int, default=0, choices=range(5), help="also 1-4 two-pixel-shifted views in the graph"
+    )
+    export_parser.add_argument(
+        "--validation-accuracy",
+        type=float,
+        help="the graph's own validation accuracy for the metadata (with the same views)",
+    )
     export_parser.add_argument("--training-data", default="FER2013 Training split")
     export_parser.set_defaults(func=command_export)
 
@@ -162,6 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
     card_parser.add_argument("model", type=Path, help="the exported .onnx")
     card_parser.add_argument("--command", required=True, help="the exact command that reproduces the run")
     card_parser.add_argument("--hardware", help="where it was trained (default: this machine)")
+    card_parser.add_argument("--cpu-minutes", type=float, help="CPU time of a run whose history lacks it")
+    card_parser.add_argument("--note", default="", help="appended to the hardware-and-time line")
+    card_parser.add_argument("--extra", type=Path, help="a markdown file appended after the validation table")
     card_parser.set_defaults(func=command_card)
 
     pack_parser = sub.add_parser("pack", help="compact lossless copy of the CSV (+ votes, flags) for a GPU machine")
@@ -169,6 +269,33 @@ def build_parser() -> argparse.ArgumentParser:
     pack_parser.add_argument("--ferplus", type=Path, help="FER+ fer2013new.csv")
     pack_parser.add_argument("output", type=Path, help="the .npz pack to write")
     pack_parser.set_defaults(func=command_pack)
+
+    rebuild_parser = sub.add_parser(
+        "rebuild", help="a trainable checkpoint (--init/--teacher) from a shipped ONNX model (BatchNorm recalibrated)"
+    )
+    add_data_arguments(rebuild_parser)
+    rebuild_parser.add_argument("model", type=Path, help="an exported .onnx (desknet family)")
+    rebuild_parser.add_argument("output", type=Path, help="the .pt to write")
+    rebuild_parser.add_argument("--faces", type=int, default=8000, help="training faces for BatchNorm statistics")
+    rebuild_parser.set_defaults(func=command_rebuild)
+
+    crops_parser = sub.add_parser(
+        "app-crops", help="the app's own crops (BlazeFace → face_crops) of every training face, for train --app-crops"
+    )
+    add_data_arguments(crops_parser)
+    crops_parser.add_argument("output", type=Path, help="the .npz to write (keep it out of the repository)")
+    crops_parser.add_argument("--frames", nargs="+", default=["tight", "webcam"], choices=["tight", "webcam"])
+    crops_parser.set_defaults(func=command_app_crops)
+
+    soft_parser = sub.add_parser(
+        "soft-labels", help="a teacher ensemble's probabilities for every training face, once (train --teacher-labels)"
+    )
+    add_data_arguments(soft_parser)
+    soft_parser.add_argument("--teacher", required=True, help="checkpoint(s), comma-separated")
+    soft_parser.add_argument("--views", type=int, default=10, choices=[1, 2, 10], help="test-time views per face")
+    soft_parser.add_argument("--threads", type=int)
+    soft_parser.add_argument("output", type=Path, help="the .npy to write (float16)")
+    soft_parser.set_defaults(func=command_soft_labels)
 
     add_recipe_parser(sub)
 

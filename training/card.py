@@ -24,7 +24,24 @@ def hardware() -> str:
     return f"{cpu}, {os.cpu_count()} cores visible"
 
 
-def write_card(run_dir: Path, model_path: Path, command: str, training_hardware: str) -> Path:
+def cpu_text(history: list[dict], cpu_minutes: float | None = None) -> str:
+    """The run's CPU time (all threads), from its history (newer runs) or as measured outside it."""
+    if "cpu_seconds" in history[-1]:
+        return f"{history[-1]['cpu_seconds'] / 60:.0f} CPU-min"
+    if cpu_minutes:
+        return f"{cpu_minutes:.0f} CPU-min (process CPU time, measured with ps)"
+    return "CPU time not recorded"
+
+
+def write_card(
+    run_dir: Path,
+    model_path: Path,
+    command: str,
+    training_hardware: str,
+    cpu_minutes: float | None = None,
+    note: str = "",
+    extra: str = "",
+) -> Path:
     """Write `<model>.md` beside the model and copy the confusion matrix and curves next to it."""
     import onnx
 
@@ -72,7 +89,8 @@ def write_card(run_dir: Path, model_path: Path, command: str, training_hardware:
             else ""
         )
         + f", seed {config['seed']}.",
-        f"- **Hardware and time**: {training_hardware}; {history[-1]['seconds'] / 60:.0f} min of training.",
+        f"- **Hardware and time**: {training_hardware}; {history[-1]['seconds'] / 60:.0f} min of training "
+        f"(wall clock), {cpu_text(history, cpu_minutes)}" + (f"; {note}" if note else "") + ".",
         "",
         "## Reproduce",
         "",
@@ -90,6 +108,8 @@ def write_card(run_dir: Path, model_path: Path, command: str, training_hardware:
             "",
             f"With flip test-time augmentation: accuracy {tta['accuracy']:.4f}, macro F1 {tta['macro_f1']:.4f}.",
         ]
+    if extra:
+        lines += ["", extra.strip()]
     lines += [
         "",
         f"![confusion matrix]({stem.name}_confusion.png)",

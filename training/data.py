@@ -27,7 +27,10 @@ FERPLUS_VOTE_COLUMNS = [
 ]
 FERPLUS_LABELS = ["neutral", "happy", "surprise", "sad", "angry", "disgust", "fear", "contempt"]
 IMAGE_SIZE = 48
-LABEL_MODES = ("fer2013", "ferplus-majority", "ferplus-soft")
+LABEL_MODES = ("fer2013", "fer2013+ferplus", "ferplus-majority", "ferplus-soft")
+# fer2013+ferplus: FER2013 labels (hard labels and validation), the training target is this mix of the one-hot
+# FER2013 label and the face's FER+ vote distribution mapped to the 7 FER2013 classes (contempt dropped)
+FERPLUS_TARGET_WEIGHT = 0.5
 
 
 @dataclass
@@ -202,6 +205,18 @@ def ferplus_distribution(votes: np.ndarray) -> np.ndarray:
     return np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
 
 
+def ferplus_as_fer2013(votes: np.ndarray) -> np.ndarray:
+    """FER+ votes as a distribution over FER2013's 7 classes (contempt, unknown, NF dropped); all-zero rows where
+    no emotion vote is left."""
+    distribution = ferplus_distribution(votes)  # FERPLUS_LABELS order
+    mapped = np.zeros((len(votes), len(FER2013_LABELS)), np.float32)
+    for source, name in enumerate(FERPLUS_LABELS):
+        if name in FER2013_LABELS:
+            mapped[:, FER2013_LABELS.index(name)] = distribution[:, source]
+    totals = mapped.sum(axis=1, keepdims=True)
+    return np.divide(mapped, totals, out=np.zeros_like(mapped), where=totals > 0)
+
+
 def make_split(raw: RawFer2013, usage: str, label_mode: str, drop_flagged: bool = True) -> FaceDataset:
     """Select one split (`Training`, `PublicTest`) under a label mode (see LABEL_MODES)."""
     if label_mode not in LABEL_MODES:
@@ -209,9 +224,16 @@ def make_split(raw: RawFer2013, usage: str, label_mode: str, drop_flagged: bool 
     mask = raw.usage == usage
     if drop_flagged and usage == "Training":
         mask &= ~raw.flagged
-    if label_mode == "fer2013":
+    if label_mode in ("fer2013", "fer2013+ferplus"):
         labels = raw.emotion[mask]
         targets = np.eye(len(FER2013_LABELS), dtype=np.float32)[labels]
+        if label_mode == "fer2013+ferplus":
+            if raw.votes is None:
+                raise ValueError("label mode fer2013+ferplus needs the FER+ votes file (--ferplus)")
+            mapped = ferplus_as_fer2013(raw.votes[mask])
+            has_votes = mapped.sum(axis=1, keepdims=True) > 0
+            mixed = (1 - FERPLUS_TARGET_WEIGHT) * targets + FERPLUS_TARGET_WEIGHT * mapped
+            targets = np.where(has_votes, mixed, targets).astype(np.float32)
         return FaceDataset(raw.images[mask], labels, targets, list(FER2013_LABELS))
     if raw.votes is None:
         raise ValueError("FER+ label modes need the FER+ votes file (--ferplus)")

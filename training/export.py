@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from training.graph import ProbabilityHead
+from training.graph import EnsembleNet, ProbabilityHead
 from training.models import count_parameters
 from training.train import load_checkpoint
 
@@ -75,22 +75,63 @@ def verify_parity(head: torch.nn.Module, onnx_path: Path, samples: int = 16) -> 
     return difference
 
 
+def export_ensemble(
+    checkpoints: list[Path],
+    output: Path,
+    flip_tta: bool = False,
+    shifts: tuple[tuple[int, int], ...] = (),
+    version: str = "1.0.0",
+    training_data: str = "FER2013 Training split",
+    validation_accuracy: float | None = None,
+) -> dict:
+    """Several checkpoints (same classes) averaged in one graph, each over the same test-time views."""
+    loaded = [load_checkpoint(path) for path in checkpoints]
+    configs = [state["config"] for _, state in loaded]
+    labels = configs[0]["class_names"]
+    if any(config["class_names"] != labels for config in configs):
+        raise ValueError("ensemble members must have the same classes in the same order")
+    members = [model.cpu().eval() for model, _ in loaded]
+    ensemble = EnsembleNet(members, flip_tta, shifts).eval()
+    architectures = sorted({config["architecture"] for config in configs})
+    label_mode = configs[0].get("label_mode", "fer2013")
+    metadata = {
+        "name": output.stem,
+        "version": version,
+        "architecture": f"ensemble of {len(members)}: {', '.join(c['architecture'] for c in configs)}"
+        if len(members) > 1
+        else architectures[0],
+        "members": json.dumps([str(path) for path in checkpoints]),
+        "test_time_views": str(len(shifts) + 1) + (" × mirror" if flip_tta else ""),
+        "training_data": training_data,
+        "label_mode": label_mode,
+        "validation_accuracy": f"{validation_accuracy:.4f}" if validation_accuracy is not None else "nan",
+        "validation_split": "FER2013 PublicTest"
+        + (" (FER+ majority labels)" if label_mode.startswith("ferplus") else ""),
+        "exported": date.today().isoformat(),
+    }
+    return export_model(ensemble, labels, output, metadata, flip_tta)
+
+
 def export_checkpoint(
     checkpoint: Path,
     output: Path,
     flip_tta: bool = False,
     version: str = "1.0.0",
     training_data: str = "FER2013 Training split",
+    validation_accuracy: float | None = None,
 ) -> dict:
+    """`validation_accuracy`: the exported graph's own (e.g. with the mirror averaged in); default the
+    checkpoint's single-view figure."""
     model, state = load_checkpoint(checkpoint)
     config = state["config"]
+    accuracy = validation_accuracy if validation_accuracy is not None else state.get("val_accuracy", float("nan"))
     metadata = {
         "name": output.stem,
         "version": version,
         "architecture": config["architecture"],
         "training_data": training_data,
         "label_mode": config.get("label_mode", "fer2013"),
-        "validation_accuracy": f"{state.get('val_accuracy', float('nan')):.4f}",
+        "validation_accuracy": f"{accuracy:.4f}",
         "validation_split": "FER2013 PublicTest"
         + (" (FER+ majority labels)" if config.get("label_mode", "").startswith("ferplus") else ""),
         "exported": date.today().isoformat(),

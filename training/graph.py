@@ -44,3 +44,38 @@ class ProbabilityHead(nn.Module):
 
     def forward(self, raw_pixels: torch.Tensor) -> torch.Tensor:
         return self.model.probabilities(raw_pixels)
+
+
+class EnsembleNet(nn.Module):
+    """Several EmotionNets averaged, each over test-time views folded into the graph: the face itself, its
+    mirror (`flip_tta`) and, with `shifts`, copies moved by (dx, dy) pixels (edges replicated), each mirrored
+    too. The views go through each member as one batch. `probabilities` is the deployed output."""
+
+    def __init__(
+        self, members: list[EmotionNet], flip_tta: bool = False, shifts: tuple[tuple[int, int], ...] = ()
+    ) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        self.flip_tta = flip_tta
+        self.shifts = tuple(shifts)
+
+    def views(self, raw_pixels: torch.Tensor) -> torch.Tensor:
+        views = [raw_pixels]
+        for dx, dy in self.shifts:
+            pad = max(abs(dx), abs(dy))
+            padded = nn.functional.pad(raw_pixels, (pad, pad, pad, pad), mode="replicate")
+            height, width = raw_pixels.shape[2], raw_pixels.shape[3]
+            views.append(padded[:, :, pad - dy : pad - dy + height, pad - dx : pad - dx + width])
+        if self.flip_tta:
+            views += [torch.flip(view, dims=[3]) for view in views]
+        return torch.cat(views) if len(views) > 1 else raw_pixels
+
+    def probabilities(self, raw_pixels: torch.Tensor) -> torch.Tensor:
+        batch = raw_pixels.shape[0]
+        stacked = self.views(raw_pixels)
+        count = stacked.shape[0] // batch
+        total = sum(torch.softmax(member(stacked), dim=1) for member in self.members)
+        return total.reshape(count, batch, -1).mean(dim=0) / len(self.members)
+
+    def forward(self, raw_pixels: torch.Tensor) -> torch.Tensor:
+        return torch.log(self.probabilities(raw_pixels))

@@ -40,6 +40,9 @@ class TrainConfig:
     max_minutes: float = 0.0  # stop (checkpointed, resumable) after this long; 0 = no limit
     teacher: str = ""  # checkpoint(s) of bigger models to distil from, comma-separated (an ensemble)
     init: str = ""  # start from this checkpoint's weights (layers whose shapes match; e.g. FER2013 → FER+)
+    teacher_labels: str = ""  # .npy of teacher probabilities [N_train,C] computed once (python -m training soft-labels)
+    app_crops: str = ""  # .npz of the app's own crops of the training faces (python -m training app-crops)
+    app_crop_probability: float = 0.5  # chance that a face is trained on as the app crops it (where it was found)
     distill_weight: float = 0.7
     distill_temperature: float = 4.0
     label_mode: str = "fer2013"
@@ -280,17 +283,25 @@ def train_step(
     device: torch.device,
     channels_last: bool = False,
     bf16: bool = False,
+    teacher_probabilities: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """One optimisation step on a batch of uint8 faces [B,1,48,48] (any device): augmentation, mixup, forward
-    (under bf16 autocast if `bf16`), loss (+ distillation from `teachers`), backward, update. Returns the
-    detached loss. `train` and bench/train_speed.py both run it."""
+    (under bf16 autocast if `bf16`), loss (+ distillation from `teachers`, or from `teacher_probabilities`
+    [B,C] computed once beforehand), backward, update. Returns the detached loss. `train` and
+    bench/train_speed.py both run it."""
     batch = augment(faces.to(device).float(), config.erasing_probability)
     batch_targets = targets.to(device)
+    fixed_teacher = None
+    if teacher_probabilities is not None:  # soften at T: p^(1/T), renormalised (= softmax(logits / T))
+        powered = teacher_probabilities.to(device).float().clamp_min(1e-8) ** (1 / config.distill_temperature)
+        fixed_teacher = powered / powered.sum(1, keepdim=True)
     if config.mixup_alpha > 0:
         lam = float(np.random.beta(config.mixup_alpha, config.mixup_alpha))
         perm = torch.randperm(len(batch), device=device)
         batch = lam * batch + (1 - lam) * batch[perm]
         batch_targets = lam * batch_targets + (1 - lam) * batch_targets[perm]
+        if fixed_teacher is not None:
+            fixed_teacher = lam * fixed_teacher + (1 - lam) * fixed_teacher[perm]
     if channels_last:
         batch = batch.contiguous(memory_format=torch.channels_last)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
@@ -301,6 +312,9 @@ def train_step(
             with torch.no_grad():
                 soft = sum(torch.softmax(teacher(batch).float() / t, 1) for teacher in teachers)
             distill = distillation_loss(logits, soft / len(teachers), t)
+            loss = (1 - config.distill_weight) * loss + config.distill_weight * distill
+        elif fixed_teacher is not None:
+            distill = distillation_loss(logits, fixed_teacher, config.distill_temperature)
             loss = (1 - config.distill_weight) * loss + config.distill_weight * distill
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
@@ -347,6 +361,7 @@ def train(
     budget_seconds = config.minutes * 60
     history: list[dict] = []
     best_accuracy, start_epoch, stale_epochs, step, trained_seconds = -1.0, 0, 0, 0, 0.0
+    cpu_seconds = 0.0  # CPU time of this process (all its threads) spent training, over every session
     last_path, best_path = run_dir / "last.pt", run_dir / "best.pt"
     if resume and last_path.exists():
         state = torch.load(last_path, map_location=device, weights_only=False)
@@ -362,6 +377,7 @@ def train(
         history, best_accuracy = state["history"], state["best_accuracy"]
         start_epoch, stale_epochs = state["epoch"] + 1, state["stale_epochs"]
         step, trained_seconds = state.get("step", start_epoch * steps_per_epoch), state.get("trained_seconds", 0.0)
+        cpu_seconds = state.get("cpu_seconds", 0.0)
         torch.set_rng_state(state["rng"])
         print(f"resuming {run_dir} at epoch {start_epoch + 1}")
 
@@ -374,10 +390,25 @@ def train(
     weights = class_weights(train_set, config.balance_power).to(device)
     images = torch.from_numpy(train_set.images).unsqueeze(1)  # uint8; on the GPU when there is one
     targets = torch.from_numpy(train_set.targets)
+    fixed_teacher = None
+    if config.teacher_labels:
+        fixed_teacher = torch.from_numpy(np.load(config.teacher_labels).astype(np.float32))
+        if fixed_teacher.shape != targets.shape:
+            raise ValueError(
+                f"{config.teacher_labels}: shape {tuple(fixed_teacher.shape)}, targets {tuple(targets.shape)}"
+            )
+    app_images = app_found = None
+    if config.app_crops:
+        from training.app_crops import load_app_crops
+
+        crops, found = load_app_crops(Path(config.app_crops), len(train_set))
+        app_images, app_found = torch.from_numpy(crops).unsqueeze(2), torch.from_numpy(found)  # [F,N,1,48,48]
+        print(f"app crops: {crops.shape[0]} frame(s), found {found.mean():.1%}, p={config.app_crop_probability}")
     if on_gpu:
         images, targets = images.to(device), targets.to(device)
     started = time.monotonic()
     session_start = started
+    cpu_start = time.process_time()
     stopped_for_time = False
     epoch = start_epoch
     while (progress() < 1) if budget_seconds > 0 else (epoch < config.epochs):
@@ -400,8 +431,26 @@ def train(
                 threads = tuner.threads()
                 torch.set_num_threads(threads)
                 step_start = time.perf_counter()
+            faces = images[index]
+            if app_images is not None:  # some faces as the app crops them (detect → crop), where it found them
+                frame = torch.randint(0, app_images.shape[0], (len(index),))
+                index_cpu = index.cpu()
+                use = (torch.rand(len(index)) < config.app_crop_probability) & app_found[frame, index_cpu]
+                faces = torch.where(
+                    use.view(-1, 1, 1, 1).to(faces.device), app_images[frame, index_cpu].to(faces.device), faces
+                )
             loss = train_step(
-                model, optimizer, images[index], targets[index], weights, config, teachers, device, channels_last, bf16
+                model,
+                optimizer,
+                faces,
+                targets[index],
+                weights,
+                config,
+                teachers,
+                device,
+                channels_last,
+                bf16,
+                fixed_teacher[index.cpu()] if fixed_teacher is not None else None,
             )
             if tuner:
                 tuner.record(threads, (time.perf_counter() - step_start) / len(index))  # the last batch is short
@@ -420,6 +469,7 @@ def train(
             "val_accuracy": accuracy,
             "lr": optimizer.param_groups[0]["lr"],
             "seconds": trained_seconds + time.monotonic() - session_start,
+            "cpu_seconds": cpu_seconds + time.process_time() - cpu_start,
         }
         if tuner:
             record["thread_steps"] = {str(count): used for count, used in tuner.used.items()}  # steps per count
@@ -443,6 +493,7 @@ def train(
                 "epoch": epoch,
                 "step": step,
                 "trained_seconds": record["seconds"],
+                "cpu_seconds": record["cpu_seconds"],
                 "stale_epochs": stale_epochs,
                 "rng": torch.get_rng_state(),
                 "config": asdict(config),
