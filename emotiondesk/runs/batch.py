@@ -105,10 +105,10 @@ class BatchReport:
     def text(self) -> str:
         states = ", ".join(f"{self.count(s)} {s}" for s in STATES if self.count(s))
         fps = self.frames / self.seconds if self.seconds > 0 else 0.0
+        runner = self.runner or (f"{self.jobs} job" + ("s" if self.jobs != 1 else ""))
         return (
             f"{len(self.rows)} inputs: {states}; {self.frames} frames analysed in {self.seconds:.1f} s "
-            f"({fps:.1f} frames/s, {self.runner or f'{self.jobs} job{'s' if self.jobs != 1 else ''}'}); "
-            f"index: {self.index_path}"
+            f"({fps:.1f} frames/s, {runner}); index: {self.index_path}"
         )
 
     def as_dict(self) -> dict:
