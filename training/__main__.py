@@ -147,7 +147,8 @@ def command_app_crops(args: argparse.Namespace) -> int:
     from training.data import load_dataset
 
     train_split, _ = split_names(args)
-    faces = load_dataset(args.data, train_split, "fer2013", args.ferplus, args.cache).images
+    # the crops must line up with the training split of the label mode they are trained with
+    faces = load_dataset(args.data, train_split, args.labels, args.ferplus, args.cache).images
     print(json.dumps(write_app_crops(faces, args.output, tuple(args.frames))))
     return 0
 

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from emotiondesk.errors import EmotionDeskError, RecordingError
+from emotiondesk.metadata import SessionInfo
 from emotiondesk.palette import DEFAULT_PALETTE
 from emotiondesk.pipeline import Pipeline, PipelineConfig, RunSummary, config_for_source
-from emotiondesk.sinks.csv_sink import CsvRecorder
-from emotiondesk.metadata import SessionInfo
 from emotiondesk.sinks.base import RunStatus, Sink
+from emotiondesk.sinks.csv_sink import CsvRecorder
 from emotiondesk.sinks.safety import check_outputs, run_outputs
 from emotiondesk.sinks.video import AnnotatedVideoSink
 from emotiondesk.sources import FrameSource, open_source

@@ -9,19 +9,17 @@ started are cancelled and stay `pending`, the index is up to date, and the repor
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from emotiondesk.errors import EmotionDeskError, RecordingError, SourceError
+from emotiondesk.errors import RecordingError, SourceError
 from emotiondesk.pipeline import PipelineConfig
 from emotiondesk.runs.index import (
     INDEX_COLUMNS,
@@ -41,7 +39,7 @@ from emotiondesk.runs.index import (
     settings_of,
     write_index,
 )
-from emotiondesk.runs.local import STOP_SIGNALS
+from emotiondesk.runs.stops import StopSignal, stop_on_signals
 from emotiondesk.runs.tasks import Outcome, Task
 from emotiondesk.sinks.csv_sink import sidecar_path
 
@@ -64,12 +62,7 @@ MIN_FRAMES_PER_JOB = 1000  # the default --jobs starts no more workers than ther
 STOP_WAIT_S = 120.0  # after a stop, how long running inputs get to close their outputs
 
 
-class BatchStopped(KeyboardInterrupt):
-    """A stop signal (SIGINT, SIGTERM, SIGHUP) reached the batch."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
+BatchStopped = StopSignal  # a stop signal (SIGINT, SIGTERM, SIGHUP) reached the batch; `signum` is its number
 
 
 @dataclass(frozen=True)
@@ -159,30 +152,6 @@ def default_jobs(cores: int | None = None) -> int:
     return max(1, math.ceil((cores or available_cores()) / CORES_PER_JOB))
 
 
-@contextlib.contextmanager
-def stop_signals_raise() -> Iterator[None]:
-    """SIGINT, SIGTERM and SIGHUP raise BatchStopped in the main thread (once: a second signal while the batch
-    closes its outputs is not allowed to cut that short). Elsewhere (the window's batch thread) nothing changes."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    raised = []
-
-    def handler(signum, frame) -> None:
-        if not raised:
-            raised.append(signum)
-            raise BatchStopped(signum)
-
-    previous = {  # a signal ignored on purpose (`nohup` for SIGHUP, a background job for SIGINT) stays ignored
-        signum: signal.signal(signum, handler) for signum in STOP_SIGNALS if signal.getsignal(signum) != signal.SIG_IGN
-    }
-    try:
-        yield
-    finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
-
-
 def run_batch(
     arguments: Sequence[str | Path],
     out_dir: Path,
@@ -260,7 +229,7 @@ def run_batch(
     workers = 0
     runner_text = ""
     try:
-        with stop_signals_raise():
+        with stop_on_signals():  # the one stop-signal handling of analyze, batch and the window
             try:
                 if todo:
                     runner = _start_runner(dask, jobs, expected, len(todo))
@@ -394,7 +363,7 @@ class _Batch:
                 else:
                     self.rows[task.number] = self._unsettled_row(task)
             self.running.clear()
-        for number, row in enumerate(self.rows):
+        for row in self.rows:
             if row.status == "pending" and row.reason == "":
                 row.reason = "not started"
         write_index(self.index_path, self.rows + self.previous)

@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from multiprocessing.managers import SyncManager
 
 from emotiondesk.pipeline import PipelineConfig
+from emotiondesk.runs.stops import STOP_SIGNALS
 from emotiondesk.runs.tasks import Task, analyze_task
-
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 @contextlib.contextmanager
