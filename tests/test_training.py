@@ -93,6 +93,15 @@ def test_train_evaluate_export_parity_contract(tmp_path):
     assert classifier.metadata["version"] == "9.9" and "validation_accuracy" in classifier.metadata
     probabilities = classifier.classify(np.random.default_rng(1).uniform(0, 255, (3, 1, 48, 48)).astype(np.float32))
     np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+    # an ensemble graph gets its card from the ONNX file itself, scored by onnxruntime on the validation faces
+    pair = tmp_path / "pair.onnx"
+    assert training_main(["export", f"{run / 'best.pt'},{run / 'best.pt'}", str(pair), "--tta"]) == 0
+    assert training_main(["graph-card", *common, str(pair), "--command", "make pair", "--passes", "4"]) == 0
+    pair_card = pair.with_suffix(".md").read_text()
+    val = load_dataset(csv_path, "PublicTest", "fer2013", cache_dir=tmp_path / "cache")
+    expected = (EmotionClassifier(pair).classify(val.images[:, None].astype(np.float32)).argmax(1) == val.labels).mean()
+    assert f"accuracy {expected:.4f}" in pair_card and "4 forward passes" in pair_card and "make pair" in pair_card
+    assert "ensemble of 2" in pair_card and (tmp_path / "pair_confusion.png").stat().st_size > 1000
     from training.compare import compare_architectures, compare_runs
 
     table = compare_runs([run]).splitlines()

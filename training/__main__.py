@@ -121,6 +121,21 @@ def command_card(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_graph_card(args: argparse.Namespace) -> int:
+    import onnx
+
+    from training.card import write_graph_card
+    from training.data import load_dataset
+
+    _, val_split = split_names(args)
+    metadata = {p.key: p.value for p in onnx.load(str(args.model)).metadata_props}
+    labels = "ferplus-majority" if metadata.get("label_mode", "").startswith("ferplus") else "fer2013"
+    val_set = load_dataset(args.data, val_split, labels, args.ferplus, args.cache)
+    extra = args.extra.read_text() if args.extra else ""
+    print(write_graph_card(args.model, val_set, args.command, args.passes, args.note, extra))
+    return 0
+
+
 def command_pack(args: argparse.Namespace) -> int:
     from training.data import load_fer2013, write_pack
 
@@ -264,6 +279,17 @@ def build_parser() -> argparse.ArgumentParser:
     card_parser.add_argument("--note", default="", help="appended to the hardware-and-time line")
     card_parser.add_argument("--extra", type=Path, help="a markdown file appended after the validation table")
     card_parser.set_defaults(func=command_card)
+
+    graph_card_parser = sub.add_parser(
+        "graph-card", help="the model card of an exported graph without a run folder (an ensemble), from the ONNX"
+    )
+    add_data_arguments(graph_card_parser)
+    graph_card_parser.add_argument("model", type=Path, help="the exported .onnx")
+    graph_card_parser.add_argument("--command", required=True, help="the exact commands that reproduce it")
+    graph_card_parser.add_argument("--passes", type=int, required=True, help="48×48 forward passes per face")
+    graph_card_parser.add_argument("--note", default="", help="where and how long its members trained")
+    graph_card_parser.add_argument("--extra", type=Path, help="a markdown file appended after the validation table")
+    graph_card_parser.set_defaults(func=command_graph_card)
 
     pack_parser = sub.add_parser("pack", help="compact lossless copy of the CSV (+ votes, flags) for a GPU machine")
     pack_parser.add_argument("--data", type=Path, required=True, help="fer2013.csv(.gz/.xz)")

@@ -120,3 +120,68 @@ def write_card(
     card = model_path.with_suffix(".md")
     card.write_text("\n".join(lines))
     return card
+
+
+def write_graph_card(
+    model_path: Path, val_set, command: str, passes: int, note: str = "", extra: str = "", title: str = ""
+) -> Path:
+    """Write `<model>.md` for an exported graph without one run folder of its own (an ensemble): its validation
+    metrics and confusion matrix come from the ONNX file itself, run by onnxruntime as the app runs it."""
+    import numpy as np
+    import onnx
+
+    from training.compare import one_thread_session
+    from training.evaluate import classification_metrics, plot_confusion
+
+    proto = onnx.load(str(model_path))
+    metadata = {p.key: p.value for p in proto.metadata_props}
+    labels = json.loads(metadata["labels"])
+    if labels != list(val_set.class_names):
+        raise ValueError(f"{model_path}: classes {labels}, the validation set has {val_set.class_names}")
+    parameters = sum(int(np.prod(t.dims)) for t in proto.graph.initializer)
+    session = one_thread_session(model_path)
+    name = session.get_inputs()[0].name
+    images = val_set.images[:, None].astype(np.float32)
+    probabilities = np.concatenate(
+        [session.run(None, {name: images[i : i + 256]})[0] for i in range(0, len(images), 256)]
+    )
+    metrics = classification_metrics(val_set.labels, probabilities.argmax(1), list(val_set.class_names))
+    stem = model_path.with_suffix("")
+    plot_confusion(
+        metrics, labels, Path(f"{stem}_confusion.png"), title or f"{stem.name} — accuracy {metrics['accuracy']:.1%}"
+    )
+    members = json.loads(metadata.get("members", "[]"))
+    lines = [
+        f"# {model_path.name}",
+        "",
+        f"- **Classes** (output order): {', '.join(labels)}",
+        "- **Contract**: float32 `[N,1,48,48]` raw 0–255 gray in, `[N,C]` probabilities out; normalisation "
+        "(per-face standardisation) and softmax inside the graph; test-time views in graph: "
+        f"{metadata.get('test_time_views', '1')}",
+        f"- **Architecture**: {metadata.get('architecture', '')}, averaged probabilities; {parameters:,} parameters "
+        f"in all, {passes} forward passes of a 48×48 network per face, {model_path.stat().st_size / 1e6:.2f} MB",
+        f"- **Members**: {', '.join(f'`{m}`' for m in members) or 'one'}",
+        f"- **Training data**: {metadata.get('training_data', '')}; labels `{metadata.get('label_mode', '')}`. "
+        f"Validation: {metadata.get('validation_split', '')} (members and views chosen on it; PrivateTest never "
+        "used).",
+    ]
+    if note:
+        lines.append(f"- **Hardware and time**: {note}")
+    lines += [
+        "",
+        "## Reproduce",
+        "",
+        "```bash",
+        command,
+        "```",
+        "",
+        f"## Validation ({len(val_set)} faces, this ONNX file through onnxruntime)",
+        "",
+        metrics_table(metrics),
+    ]
+    if extra:
+        lines += ["", extra.strip()]
+    lines += ["", f"![confusion matrix]({stem.name}_confusion.png)", ""]
+    card = model_path.with_suffix(".md")
+    card.write_text("\n".join(lines))
+    return card
