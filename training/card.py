@@ -88,6 +88,17 @@ def write_card(
             if config.get("teacher")
             else ""
         )
+        + (
+            f", distilled from the teacher probabilities in `{config['teacher_labels']}` (weight "
+            f"{config['distill_weight']}, temperature {config['distill_temperature']})"
+            if config.get("teacher_labels")
+            else ""
+        )
+        + (
+            f", the app's own crops (`{config['app_crops']}`) for a share {config['app_crop_probability']} of the faces"
+            if config.get("app_crops")
+            else ""
+        )
         + f", seed {config['seed']}.",
         f"- **Hardware and time**: {training_hardware}; {history[-1]['seconds'] / 60:.0f} min of training "
         f"(wall clock), {cpu_text(history, cpu_minutes)}" + (f"; {note}" if note else "") + ".",
