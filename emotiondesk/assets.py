@@ -24,7 +24,7 @@ class BundledModel:
 EMOTION_MODELS = {
     "fer2013": BundledModel("emotion_fer2013.onnx", "FER2013, 7 emotions (default, live)"),
     "fer2013-accurate": BundledModel(
-        "emotion_fer2013_accurate.onnx", "FER2013, 7 emotions, accurate (offline analysis; 2× the time)"
+        "emotion_fer2013_accurate.onnx", "FER2013, 7 emotions, accurate (offline analysis; 3× the time)"
     ),
     "ferplus": BundledModel("emotion_ferplus.onnx", "FER+, 8 emotions incl. contempt"),
 }

@@ -4,6 +4,7 @@ import csv
 import json
 import lzma
 
+import cv2
 import numpy as np
 import pytest
 
@@ -102,6 +103,22 @@ def test_train_evaluate_export_parity_contract(tmp_path):
     expected = (EmotionClassifier(pair).classify(val.images[:, None].astype(np.float32)).argmax(1) == val.labels).mean()
     assert f"accuracy {expected:.4f}" in pair_card and "4 forward passes" in pair_card and "make pair" in pair_card
     assert "ensemble of 2" in pair_card and (tmp_path / "pair_confusion.png").stat().st_size > 1000
+    # each member over its own views: model A on its centre 44-px crop (resized back) and that crop's mirror
+    views = tmp_path / "views.onnx"
+    both = f"{run / 'best.pt'},{run / 'best.pt'}"
+    assert training_main(["export", both, str(views), "--member-views", "crop44,crop44-mirror;face"]) == 0
+    crops = np.stack([cv2.resize(face[2:46, 2:46], (48, 48), interpolation=cv2.INTER_LINEAR) for face in val.images])
+    single = EmotionClassifier(model_path)
+    expected = (
+        single.classify(crops[:, None].astype(np.float32))
+        + single.classify(crops[:, None, :, ::-1].astype(np.float32).copy())
+        + single.classify(val.images[:, None].astype(np.float32))
+    ) / 3
+    np.testing.assert_allclose(
+        EmotionClassifier(views).classify(val.images[:, None].astype(np.float32)), expected, atol=2e-3
+    )
+    assert EmotionClassifier(views).metadata["test_time_views"] == "crop44,crop44-mirror; face"
+    assert training_main(["export", both, str(tmp_path / "bad.onnx"), "--member-views", "zoom;face"]) == 2
     from training.compare import compare_architectures, compare_runs
 
     table = compare_runs([run]).splitlines()

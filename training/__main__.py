@@ -70,7 +70,7 @@ def command_export(args: argparse.Namespace) -> int:
     from training.export import export_checkpoint
 
     paths = [Path(part) for part in str(args.checkpoint).split(",") if part]
-    if len(paths) > 1 or args.shift_views:
+    if len(paths) > 1 or args.shift_views or args.member_views:
         from training.export import export_ensemble
         from training.train import TTA_SHIFTS
 
@@ -82,6 +82,7 @@ def command_export(args: argparse.Namespace) -> int:
             version=args.version,
             training_data=args.training_data,
             validation_accuracy=args.validation_accuracy,
+            member_views=[part.split(",") for part in args.member_views.split(";")] if args.member_views else None,
         )
     else:
         info = export_checkpoint(
@@ -261,6 +262,11 @@ def build_parser() -> argparse.ArgumentParser:
     export_parser.add_argument("--version", default="1.0.0")
     export_parser.add_argument(
         "--shift-views", type=int, default=0, choices=range(5), help="also 1-4 two-pixel-shifted views in the graph"
+    )
+    export_parser.add_argument(
+        "--member-views",
+        help="each checkpoint's own views, ';' between members: e.g. 'crop44,crop44-mirror;face' "
+        "(face, mirror, crop44 = centre 44-px crop resized back, crop44-mirror)",
     )
     export_parser.add_argument(
         "--validation-accuracy",

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from training.graph import EnsembleNet, ProbabilityHead
+from training.graph import EnsembleNet, MemberViewsNet, ProbabilityHead
 from training.models import count_parameters
 from training.train import load_checkpoint
 
@@ -83,15 +83,20 @@ def export_ensemble(
     version: str = "1.0.0",
     training_data: str = "FER2013 Training split",
     validation_accuracy: float | None = None,
+    member_views: list[list[str]] | None = None,
 ) -> dict:
-    """Several checkpoints (same classes) averaged in one graph, each over the same test-time views."""
+    """Several checkpoints (same classes) averaged in one graph, each over the same test-time views, or with
+    `member_views` each over its own (`training.graph.view_of` names)."""
     loaded = [load_checkpoint(path) for path in checkpoints]
     configs = [state["config"] for _, state in loaded]
     labels = configs[0]["class_names"]
     if any(config["class_names"] != labels for config in configs):
         raise ValueError("ensemble members must have the same classes in the same order")
     members = [model.cpu().eval() for model, _ in loaded]
-    ensemble = EnsembleNet(members, flip_tta, shifts).eval()
+    if member_views:
+        ensemble = MemberViewsNet(members, member_views).eval()
+    else:
+        ensemble = EnsembleNet(members, flip_tta, shifts).eval()
     architectures = sorted({config["architecture"] for config in configs})
     label_mode = configs[0].get("label_mode", "fer2013")
     metadata = {
@@ -101,7 +106,9 @@ def export_ensemble(
         if len(members) > 1
         else architectures[0],
         "members": json.dumps([str(path) for path in checkpoints]),
-        "test_time_views": str(len(shifts) + 1) + (" × mirror" if flip_tta else ""),
+        "test_time_views": "; ".join(",".join(names) for names in member_views)
+        if member_views
+        else str(len(shifts) + 1) + (" × mirror" if flip_tta else ""),
         "training_data": training_data,
         "label_mode": label_mode,
         "validation_accuracy": f"{validation_accuracy:.4f}" if validation_accuracy is not None else "nan",

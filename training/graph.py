@@ -79,3 +79,49 @@ class EnsembleNet(nn.Module):
 
     def forward(self, raw_pixels: torch.Tensor) -> torch.Tensor:
         return torch.log(self.probabilities(raw_pixels))
+
+
+def view_of(raw_pixels: torch.Tensor, name: str) -> torch.Tensor:
+    """One named test-time view of [N,1,48,48] faces: `face`, `mirror`, `crop44` (the centre 44×44 crop resized
+    back to 48, bilinear, as cv2.INTER_LINEAR) or `crop44-mirror`."""
+    if name not in MEMBER_VIEWS:
+        raise ValueError(f"view must be one of {MEMBER_VIEWS}, not {name!r}")
+    view = raw_pixels
+    if name.startswith("crop44"):
+        size = raw_pixels.shape[2]
+        view = nn.functional.interpolate(
+            view[:, :, 2 : size - 2, 2 : size - 2], size=(size, size), mode="bilinear", align_corners=False
+        )
+    if name.endswith("mirror"):
+        view = torch.flip(view, dims=[3])
+    return view
+
+
+MEMBER_VIEWS = ("face", "mirror", "crop44", "crop44-mirror")
+
+
+class MemberViewsNet(nn.Module):
+    """Several EmotionNets, each over its own test-time views (`view_of` names), all probabilities averaged:
+    e.g. one model on its centre 44-px crop and that crop's mirror, and a second model on the face itself."""
+
+    def __init__(self, members: list[EmotionNet], member_views: list[list[str]]) -> None:
+        super().__init__()
+        if len(members) != len(member_views) or not all(member_views):
+            raise ValueError("give every member at least one view")
+        for names in member_views:
+            for name in names:
+                view_of(torch.zeros(1, 1, 48, 48), name)  # a bad name fails here, not at export
+        self.members = nn.ModuleList(members)
+        self.member_views = [list(names) for names in member_views]
+        self.flip_tta = False
+
+    def probabilities(self, raw_pixels: torch.Tensor) -> torch.Tensor:
+        total, count = 0, 0
+        for member, names in zip(self.members, self.member_views):
+            for name in names:
+                total = total + torch.softmax(member(view_of(raw_pixels, name)), dim=1)
+                count += 1
+        return total / count
+
+    def forward(self, raw_pixels: torch.Tensor) -> torch.Tensor:
+        return torch.log(self.probabilities(raw_pixels))
