@@ -24,6 +24,11 @@ def hardware() -> str:
     return f"{cpu}, {os.cpu_count()} cores visible"
 
 
+def reproduce_lines(command: str) -> list[str]:
+    """The card's "Reproduce" section: the exact command in a bash block."""
+    return ["", "## Reproduce", "", "```bash", command, "```", ""]
+
+
 def cpu_text(history: list[dict], cpu_minutes: float | None = None) -> str:
     """The run's CPU time (all threads), from its history (newer runs) or as measured outside it."""
     if "cpu_seconds" in history[-1]:
@@ -102,13 +107,7 @@ def write_card(
         + f", seed {config['seed']}.",
         f"- **Hardware and time**: {training_hardware}; {history[-1]['seconds'] / 60:.0f} min of training "
         f"(wall clock), {cpu_text(history, cpu_minutes)}" + (f"; {note}" if note else "") + ".",
-        "",
-        "## Reproduce",
-        "",
-        "```bash",
-        command,
-        "```",
-        "",
+        *reproduce_lines(command),
         f"## Validation ({report['validation_faces']} faces)",
         "",
         metrics_table(report),
@@ -179,13 +178,7 @@ def write_graph_card(
     if note:
         lines.append(f"- **Hardware and time**: {note}")
     lines += [
-        "",
-        "## Reproduce",
-        "",
-        "```bash",
-        command,
-        "```",
-        "",
+        *reproduce_lines(command),
         f"## Validation ({len(val_set)} faces, this ONNX file through onnxruntime)",
         "",
         metrics_table(metrics),
