@@ -16,27 +16,19 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
+import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from training.compare import one_thread_session  # noqa: E402
+from emotiondesk.stages.classification import EmotionClassifier  # noqa: E402
 from training.data import FER2013_LABELS, load_dataset  # noqa: E402
-
-SHIFTS = [(2, 0), (-2, 0), (0, 2), (0, -2)]
-
-
-def shifted(images: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    """Faces moved by (dx, dy) pixels with replicated edges (as training.train.shifted)."""
-    pad = max(abs(dx), abs(dy))
-    padded = np.pad(images, ((0, 0), (pad, pad), (pad, pad)), mode="edge")
-    return padded[:, pad - dy : pad - dy + 48, pad - dx : pad - dx + 48]
+from training.train import TTA_SHIFTS, shifted  # noqa: E402
 
 
 def corner_crops(images: np.ndarray, size: int) -> list[np.ndarray]:
@@ -54,7 +46,8 @@ def corner_crops(images: np.ndarray, size: int) -> list[np.ndarray]:
 def elementary_views(images: np.ndarray) -> dict[str, list[np.ndarray]]:
     """View families → their views (mirrors included where the family has them)."""
     mirror = images[:, :, ::-1]
-    shifts = [shifted(images, dx, dy) for dx, dy in SHIFTS]
+    faces = torch.from_numpy(images).unsqueeze(1)
+    shifts = [shifted(faces, dx, dy)[:, 0].numpy() for dx, dy in TTA_SHIFTS[10][1:]]  # the 4 two-pixel shifts
     crops44, crops40 = corner_crops(images, 44), corner_crops(images, 40)
     return {
         "face": [images],
@@ -76,20 +69,12 @@ VIEW_SETS = {  # name → (families, passes)
 
 
 def probabilities(path: Path, views: dict[str, list[np.ndarray]]) -> dict[str, list[np.ndarray]]:
-    session = one_thread_session(path)
-    name = session.get_inputs()[0].name
-    labels = json.loads(session.get_modelmeta().custom_metadata_map.get("labels", "[]"))
-    if labels and labels != list(FER2013_LABELS):
-        raise ValueError(f"{path}: classes {labels}, not FER2013's")
-
-    def run(batch: np.ndarray) -> np.ndarray:
-        out = [
-            session.run(None, {name: batch[i : i + 256, None].astype(np.float32)})[0] for i in range(0, len(batch), 256)
-        ]
-        return np.concatenate(out)
-
+    classifier = EmotionClassifier(path)  # one onnxruntime thread, as the app runs it
+    if list(classifier.labels) != list(FER2013_LABELS):
+        raise ValueError(f"{path}: classes {list(classifier.labels)}, not FER2013's")
     return {
-        family: [run(np.ascontiguousarray(view)) for view in family_views] for family, family_views in views.items()
+        family: [classifier.classify(np.ascontiguousarray(view)[:, None].astype(np.float32)) for view in family_views]
+        for family, family_views in views.items()
     }
 
 

@@ -58,6 +58,11 @@ def write_card(
     history = json.loads((run_dir / "history.json").read_text())
     model, state = load_checkpoint(run_dir / "best.pt")
     config = state["config"]
+    teacher = ""  # online teachers, or their probabilities computed once (soft-labels)
+    if config.get("teacher"):
+        teacher = f"`{config['teacher']}`"
+    elif config.get("teacher_labels"):
+        teacher = f"the teacher probabilities in `{config['teacher_labels']}`"
     metadata = {p.key: p.value for p in onnx.load(str(model_path)).metadata_props}
     stem = model_path.with_suffix("")
     for name in ("confusion.png", "curves.png"):
@@ -88,15 +93,9 @@ def write_card(
         f"contrast, random erasing p={config['erasing_probability']}"
         + (f", initialised from `{config['init']}`" if config.get("init") else "")
         + (
-            f", distilled from `{config['teacher']}` (weight {config['distill_weight']}, "
+            f", distilled from {teacher} (weight {config['distill_weight']}, "
             f"temperature {config['distill_temperature']})"
-            if config.get("teacher")
-            else ""
-        )
-        + (
-            f", distilled from the teacher probabilities in `{config['teacher_labels']}` (weight "
-            f"{config['distill_weight']}, temperature {config['distill_temperature']})"
-            if config.get("teacher_labels")
+            if teacher
             else ""
         )
         + (
@@ -132,15 +131,13 @@ def write_card(
     return card
 
 
-def write_graph_card(
-    model_path: Path, val_set, command: str, passes: int, note: str = "", extra: str = "", title: str = ""
-) -> Path:
+def write_graph_card(model_path: Path, val_set, command: str, passes: int, note: str = "", extra: str = "") -> Path:
     """Write `<model>.md` for an exported graph without one run folder of its own (an ensemble): its validation
     metrics and confusion matrix come from the ONNX file itself, run by onnxruntime as the app runs it."""
     import numpy as np
     import onnx
 
-    from training.compare import one_thread_session
+    from emotiondesk.stages.classification import EmotionClassifier
     from training.evaluate import classification_metrics, plot_confusion
 
     proto = onnx.load(str(model_path))
@@ -149,17 +146,10 @@ def write_graph_card(
     if labels != list(val_set.class_names):
         raise ValueError(f"{model_path}: classes {labels}, the validation set has {val_set.class_names}")
     parameters = sum(int(np.prod(t.dims)) for t in proto.graph.initializer)
-    session = one_thread_session(model_path)
-    name = session.get_inputs()[0].name
-    images = val_set.images[:, None].astype(np.float32)
-    probabilities = np.concatenate(
-        [session.run(None, {name: images[i : i + 256]})[0] for i in range(0, len(images), 256)]
-    )
+    probabilities = EmotionClassifier(model_path).classify(val_set.images[:, None].astype(np.float32))
     metrics = classification_metrics(val_set.labels, probabilities.argmax(1), list(val_set.class_names))
     stem = model_path.with_suffix("")
-    plot_confusion(
-        metrics, labels, Path(f"{stem}_confusion.png"), title or f"{stem.name} — accuracy {metrics['accuracy']:.1%}"
-    )
+    plot_confusion(metrics, labels, Path(f"{stem}_confusion.png"), f"{stem.name} — accuracy {metrics['accuracy']:.1%}")
     members = json.loads(metadata.get("members", "[]"))
     lines = [
         f"# {model_path.name}",

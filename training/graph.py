@@ -81,6 +81,9 @@ class EnsembleNet(nn.Module):
         return torch.log(self.probabilities(raw_pixels))
 
 
+MEMBER_VIEWS = ("face", "mirror", "crop44", "crop44-mirror")
+
+
 def view_of(raw_pixels: torch.Tensor, name: str) -> torch.Tensor:
     """One named test-time view of [N,1,48,48] faces: `face`, `mirror`, `crop44` (the centre 44×44 crop resized
     back to 48, bilinear, as cv2.INTER_LINEAR) or `crop44-mirror`."""
@@ -97,9 +100,6 @@ def view_of(raw_pixels: torch.Tensor, name: str) -> torch.Tensor:
     return view
 
 
-MEMBER_VIEWS = ("face", "mirror", "crop44", "crop44-mirror")
-
-
 class MemberViewsNet(nn.Module):
     """Several EmotionNets, each over its own test-time views (`view_of` names), all probabilities averaged:
     e.g. one model on its centre 44-px crop and that crop's mirror, and a second model on the face itself."""
@@ -108,12 +108,11 @@ class MemberViewsNet(nn.Module):
         super().__init__()
         if len(members) != len(member_views) or not all(member_views):
             raise ValueError("give every member at least one view")
-        for names in member_views:
-            for name in names:
-                view_of(torch.zeros(1, 1, 48, 48), name)  # a bad name fails here, not at export
+        unknown = sorted({name for names in member_views for name in names} - set(MEMBER_VIEWS))
+        if unknown:  # fail here, not at export
+            raise ValueError(f"view must be one of {MEMBER_VIEWS}, not {unknown[0]!r}")
         self.members = nn.ModuleList(members)
         self.member_views = [list(names) for names in member_views]
-        self.flip_tta = False
 
     def probabilities(self, raw_pixels: torch.Tensor) -> torch.Tensor:
         total, count = 0, 0

@@ -48,7 +48,6 @@ __all__ = [
     "VIDEO_SUFFIXES",
     "BatchProgress",
     "BatchReport",
-    "BatchStopped",
     "available_cores",
     "default_jobs",
     "discover_inputs",
@@ -60,9 +59,6 @@ __all__ = [
 CORES_PER_JOB = 1.5  # BlazeFace thread + the classifying thread (one onnxruntime thread) of one `analyze`
 MIN_FRAMES_PER_JOB = 1000  # the default --jobs starts no more workers than there are thousands of frames
 STOP_WAIT_S = 120.0  # after a stop, how long running inputs get to close their outputs
-
-
-BatchStopped = StopSignal  # a stop signal (SIGINT, SIGTERM, SIGHUP) reached the batch; `signum` is its number
 
 
 @dataclass(frozen=True)
@@ -238,7 +234,7 @@ def run_batch(
                         interrupted = batch.work(runner, todo, config, should_stop)
                     finally:
                         runner.close()
-            except BatchStopped as stop:  # while the runner started, or while it stopped
+            except StopSignal as stop:  # while the runner started, or while it stopped
                 signum, interrupted = stop.signum, True
                 batch.stopped()
             signum = batch.signum or signum
@@ -336,7 +332,7 @@ class _Batch:
                 if should_stop is not None and should_stop():
                     self.stopped()
                     return True
-        except BatchStopped as stop:
+        except StopSignal as stop:
             self.signum = stop.signum
             self.stopped()
             return True
