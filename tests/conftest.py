@@ -82,3 +82,30 @@ def window(qtbot, tmp_path, contract_model, monkeypatch):
     main.show()
     yield main
     main.close()
+
+
+@pytest.fixture(autouse=True)
+def no_unanswered_message_boxes(request, monkeypatch):
+    """A modal message box that nobody answers would block an offscreen test forever (its own event loop keeps
+    pytest-qt's timeouts from firing). Every box a test does not expect is answered at once (Ok / No), and the
+    test fails at teardown naming it. Tests that expect a box patch `QMessageBox` themselves, over this; tests
+    marked `real_message_boxes` answer real ones."""
+    if "PySide6.QtWidgets" not in sys.modules or request.node.get_closest_marker("real_message_boxes"):
+        yield
+        return
+    from PySide6.QtWidgets import QMessageBox
+
+    unexpected: list[str] = []
+
+    def answer(kind: str):
+        def box(parent, title, text, *rest):
+            unexpected.append(f"{kind} {title!r}: {text}")
+            return QMessageBox.StandardButton.No if kind == "question" else QMessageBox.StandardButton.Ok
+
+        return box
+
+    for kind in ("information", "warning", "critical", "question"):
+        monkeypatch.setattr(QMessageBox, kind, answer(kind))
+    yield
+    if unexpected:
+        pytest.fail("unexpected message box(es): " + " | ".join(unexpected), pytrace=False)

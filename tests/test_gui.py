@@ -148,4 +148,4 @@ def test_reopening_the_source_never_clears_the_faces_list_inside_its_own_signal(
         window.retry_source()
         wait_for_frames(qtbot, window, 1)
     assert not nested
-    assert window.faces_list.count() >= 1
+    qtbot.waitUntil(lambda: window.faces_list.count() >= 1, timeout=10000)  # listed again once a frame is shown

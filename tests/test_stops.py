@@ -137,3 +137,16 @@ def test_stop_on_signals_restores_the_handlers_and_keeps_ignored_ones():
         assert signal.getsignal(signal.SIGTERM) == before
     finally:
         signal.signal(signal.SIGHUP, previous_hup)
+
+
+def test_a_signal_inside_signals_held_waits_for_the_end_of_the_block():
+    from emotiondesk.runs.stops import StopSignal, signals_held, stop_on_signals
+
+    steps = []
+    with pytest.raises(StopSignal) as caught, stop_on_signals() as received:
+        with signals_held():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.2)  # a handler would have run by now
+            steps.append("after the signal")
+        steps.append("after the block")  # never reached: the held signal raises on leaving
+    assert steps == ["after the signal"] and caught.value.signum == signal.SIGTERM and received == [signal.SIGTERM]

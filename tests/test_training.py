@@ -389,3 +389,22 @@ def test_ensemble_with_views_exports_to_the_contract(tmp_path):
         (sum(views) / 3).numpy(),
         atol=1e-5,
     )
+
+
+def test_random_crops_leave_the_faces_border_out():
+    """--random-crop 40,44 shows an inner crop resized back: a 2-px bright frame around the face mostly leaves
+    the picture, where the default ±12 % scale jitter keeps it (or widens it)."""
+    from training.__main__ import crop_range
+    from training.train import augment
+
+    torch.manual_seed(0)
+    framed = torch.zeros(256, 1, 48, 48)
+    framed[..., :2, :] = framed[..., -2:, :] = framed[..., :, :2] = framed[..., :, -2:] = 255
+    default = (augment(framed, 0.0) > 128).float().mean().item()
+    cropped = augment(framed, 0.0, (40, 44))
+    assert cropped.shape == framed.shape and cropped.min() >= 0 and cropped.max() <= 255
+    assert (cropped > 128).float().mean().item() < 0.4 * default
+    assert crop_range("40,44") == (40, 44)
+    for bad in ("44", "44,40", "0,40", "a,b"):
+        with pytest.raises(Exception, match="MIN"):
+            crop_range(bad)

@@ -14,6 +14,7 @@ from ui_stress import check_recording, run_stress  # noqa: E402
 from emotiondesk._qt.main_window import MainWindow  # noqa: E402
 
 
+@pytest.mark.real_message_boxes  # its DialogAnswerer answers every modal box
 @pytest.mark.parametrize("seed", [1, 2])
 def test_random_user_actions(qtbot, tmp_path, monkeypatch, clip_three_faces, clip_one_face, contract_model, seed):
     monkeypatch.setattr("emotiondesk._qt.paths.sessions_dir", lambda: tmp_path / "sessions")

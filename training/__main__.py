@@ -31,6 +31,17 @@ def split_names(args: argparse.Namespace) -> tuple[str, str]:
     return train, val
 
 
+def crop_range(text: str) -> tuple[int, int]:
+    """'40,44' → (40, 44): the smallest and largest crop side in pixels (1-48, smallest first)."""
+    try:
+        low, high = (int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give MIN,MAX in pixels, e.g. 40,44") from None
+    if not 1 <= low <= high <= 48:
+        raise argparse.ArgumentTypeError(f"{text!r}: need 1 <= MIN <= MAX <= 48")
+    return low, high
+
+
 def command_train(args: argparse.Namespace) -> int:
     from training.data import load_dataset
     from training.train import TrainConfig, train
@@ -225,6 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
     train_parser.add_argument("--balance-power", type=float)
     train_parser.add_argument("--label-smoothing", type=float)
     train_parser.add_argument("--mixup-alpha", type=float)
+    train_parser.add_argument(
+        "--random-crop",
+        type=crop_range,
+        help="MIN,MAX: train on random square crops of MIN-MAX px resized back (e.g. 40,44), not the scale jitter",
+    )
     train_parser.add_argument("--patience", type=int, help="early stop after this many epochs without gain (0 = off)")
     train_parser.add_argument("--seed", type=int)
     train_parser.add_argument("--device", default="auto", help="auto, cpu or cuda")

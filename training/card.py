@@ -89,8 +89,13 @@ def write_card(
         )
         + f", best epoch {state['epoch'] + 1}), precision {config.get('precision', 'fp32')}, "
         f"batch {config['batch_size']}, label smoothing {config['label_smoothing']}, class weights ∝ "
-        f"frequency^-{config['balance_power']}, augmentation: shift/scale/rotation ±12°, flip, gamma, "
-        f"contrast, random erasing p={config['erasing_probability']}"
+        f"frequency^-{config['balance_power']}, augmentation: "
+        + (
+            f"random {config['random_crop'][0]}–{config['random_crop'][1]} px crops resized back, rotation ±12°"
+            if config.get("random_crop")
+            else "shift/scale/rotation ±12°"
+        )
+        + f", flip, gamma, contrast, random erasing p={config['erasing_probability']}"
         + (f", initialised from `{config['init']}`" if config.get("init") else "")
         + (
             f", distilled from {teacher} (weight {config['distill_weight']}, "

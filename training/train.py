@@ -32,6 +32,7 @@ class TrainConfig:
     balance_power: float = 0.5  # class weight ∝ frequency^-power (0 = none, 1 = fully balanced)
     mixup_alpha: float = 0.0
     erasing_probability: float = 0.3
+    random_crop: tuple[int, int] | None = None  # (min, max) px: a random square crop of that side, resized back
     patience: int = 8
     seed: int = 0
     device: str = "auto"
@@ -143,13 +144,25 @@ def shifted(batch: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
     return padded[:, :, pad - dy : pad - dy + height, pad - dx : pad - dx + width]
 
 
-def augment(batch: torch.Tensor, erasing_probability: float) -> torch.Tensor:
-    """Random shift/scale/rotation, horizontal flip, gamma and contrast jitter, random erasing (0–255 input)."""
+def augment(
+    batch: torch.Tensor, erasing_probability: float, random_crop: tuple[int, int] | None = None
+) -> torch.Tensor:
+    """Random shift/scale/rotation, horizontal flip, gamma and contrast jitter, random erasing (0–255 input).
+
+    `random_crop` (min, max): instead of the ±12 % scale and shift, a random square crop with a side of min–max
+    pixels (anywhere inside the face) resized back to 48×48 (Khaireddin & Chen's 40×40 crops)."""
     n = batch.shape[0]
+    size = batch.shape[-1]
     device = batch.device
     angle = (torch.rand(n, device=device) * 2 - 1) * math.radians(12)
-    scale = 1 + (torch.rand(n, device=device) * 2 - 1) * 0.12
-    shift = (torch.rand(n, 2, device=device) * 2 - 1) * 0.12
+    if random_crop is None:
+        scale = 1 + (torch.rand(n, device=device) * 2 - 1) * 0.12
+        shift = (torch.rand(n, 2, device=device) * 2 - 1) * 0.12
+    else:
+        low, high = random_crop
+        side = low + torch.rand(n, device=device) * (high - low)
+        scale = size / side  # affine_grid: the output shows 1/scale of the input, i.e. the crop
+        shift = (torch.rand(n, 2, device=device) * 2 - 1) * (1 - side / size).unsqueeze(1)  # the crop stays inside
     flip = torch.where(torch.rand(n, device=device) < 0.5, -1.0, 1.0)
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
     theta = torch.stack(
@@ -164,7 +177,6 @@ def augment(batch: torch.Tensor, erasing_probability: float) -> torch.Tensor:
     out = ((out - mean) * contrast + mean).clamp(0, 255)
     erase = torch.rand(n, device=device) < erasing_probability
     if erase.any():
-        size = 48
         h = torch.randint(8, 20, (n,), device=device)
         w = torch.randint(8, 20, (n,), device=device)
         y0 = (torch.rand(n, device=device) * (size - h)).long()
@@ -289,7 +301,7 @@ def train_step(
     (under bf16 autocast if `bf16`), loss (+ distillation from `teachers`, or from `teacher_probabilities`
     [B,C] computed once beforehand), backward, update. Returns the detached loss. `train` and
     bench/train_speed.py both run it."""
-    batch = augment(faces.to(device).float(), config.erasing_probability)
+    batch = augment(faces.to(device).float(), config.erasing_probability, config.random_crop)
     batch_targets = targets.to(device)
     fixed_teacher = None
     if teacher_probabilities is not None:  # soften at T: p^(1/T), renormalised (= softmax(logits / T))

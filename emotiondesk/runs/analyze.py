@@ -12,6 +12,7 @@ from emotiondesk.errors import EmotionDeskError, RecordingError
 from emotiondesk.metadata import SessionInfo
 from emotiondesk.palette import DEFAULT_PALETTE
 from emotiondesk.pipeline import Pipeline, PipelineConfig, RunSummary, config_for_source
+from emotiondesk.runs.stops import exit_code_of, signals_held
 from emotiondesk.sinks.base import RunStatus, Sink
 from emotiondesk.sinks.csv_sink import CsvRecorder
 from emotiondesk.sinks.safety import check_outputs, run_outputs
@@ -39,8 +40,6 @@ class AnalyzeOutcome:
     @property
     def exit_code(self) -> int:
         """128 + the number of the signal that stopped the run (130 for Ctrl+C); 0 when not interrupted."""
-        from emotiondesk.runs.stops import exit_code_of
-
         return exit_code_of(self.stop) if self.interrupted else 0
 
 
@@ -126,11 +125,12 @@ def _run(
     started = time.perf_counter()
     try:
         for frame, result in pipeline.stream(source):
-            summary.add(result)
-            write_started = time.perf_counter()
-            for sink in sinks:
-                sink.write(result, frame.image)
-            result.timings_ms["write"] = (time.perf_counter() - write_started) * 1e3
+            with signals_held():  # a stop lands between frames: every output has this frame, and it is counted
+                write_started = time.perf_counter()
+                for sink in sinks:
+                    sink.write(result, frame.image)
+                result.timings_ms["write"] = (time.perf_counter() - write_started) * 1e3
+                summary.add(result)
             if on_result is not None:
                 on_result(result)
             bar.update(1)

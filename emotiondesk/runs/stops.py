@@ -58,3 +58,26 @@ def stop_on_signals(signals: tuple[int, ...] = STOP_SIGNALS) -> Iterator[list[in
     finally:
         for number, old in previous.items():
             signal.signal(number, old)
+
+
+@contextlib.contextmanager
+def signals_held(signals: tuple[int, ...] = STOP_SIGNALS) -> Iterator[None]:
+    """While inside, stop signals wait: one received here takes effect (its usual handler runs) on leaving, so
+    a frame is either written to every output and counted, or not at all. Main thread only (elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = {}
+    for number in signals:
+        handler = signal.getsignal(number)
+        if handler in (signal.SIG_IGN, None):
+            continue
+        previous[number] = signal.signal(number, lambda signum, _frame: held.append(signum))
+    try:
+        yield
+    finally:
+        for number, old in previous.items():
+            signal.signal(number, old)
+        for number in held:
+            signal.raise_signal(number)  # now handled as usual: StopSignal, KeyboardInterrupt or the default
