@@ -408,3 +408,15 @@ def test_random_crops_leave_the_faces_border_out():
     for bad in ("44", "44,40", "0,40", "a,b"):
         with pytest.raises(Exception, match="MIN"):
             crop_range(bad)
+
+
+def test_cyclic_run_keeps_a_snapshot_per_cycle(tmp_path):
+    """--cycles 3: the schedule restarts twice (the learning rate rises again) and each cycle's end is kept."""
+    _common, _best = tiny_run(tmp_path, "cyclic", ["--epochs", "6", "--cycles", "3"])
+    run = tmp_path / "cyclic"
+    assert sorted(path.name for path in run.glob("snapshot-*.pt")) == [f"snapshot-{k}.pt" for k in (1, 2, 3)]
+    rates = [epoch["lr"] for epoch in json.loads((run / "history.json").read_text())]
+    assert rates[2] > 3 * rates[1] and rates[4] > 3 * rates[3]  # 2 epochs a cycle: low at its end, high again
+    model_path = tmp_path / "snapshot.onnx"
+    assert training_main(["export", str(run / "snapshot-2.pt"), str(model_path)]) == 0
+    assert EmotionClassifier(model_path).labels == tuple(FER2013_LABELS)

@@ -241,6 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=crop_range,
         help="MIN,MAX: train on random square crops of MIN-MAX px resized back (e.g. 40,44), not the scale jitter",
     )
+    train_parser.add_argument(
+        "--cycles", type=int, help="repeat the one-cycle schedule this many times, saving snapshot-K.pt at each end"
+    )
     train_parser.add_argument("--patience", type=int, help="early stop after this many epochs without gain (0 = off)")
     train_parser.add_argument("--seed", type=int)
     train_parser.add_argument("--device", default="auto", help="auto, cpu or cuda")

@@ -33,6 +33,7 @@ class TrainConfig:
     mixup_alpha: float = 0.0
     erasing_probability: float = 0.3
     random_crop: tuple[int, int] | None = None  # (min, max) px: a random square crop of that side, resized back
+    cycles: int = 1  # > 1: the one-cycle schedule repeats; the weights at each cycle's end are snapshot-K.pt
     patience: int = 8
     seed: int = 0
     device: str = "auto"
@@ -334,6 +335,12 @@ def train_step(
     return loss.detach()
 
 
+def save_snapshot(model: torch.nn.Module, config: TrainConfig, epoch: int, path: Path) -> None:
+    """The weights at the end of one cycle of a cyclic run (loadable like best.pt: export, --teacher)."""
+    torch.save({"model": model.state_dict(), "config": asdict(config), "epoch": epoch}, path)
+    print(f"snapshot {path.name} (epoch {epoch + 1})", flush=True)
+
+
 def train(
     config: TrainConfig, train_set: FaceDataset, val_set: FaceDataset, run_dir: Path, resume: bool = True
 ) -> dict:
@@ -423,6 +430,7 @@ def train(
     cpu_start = time.process_time()
     stopped_for_time = False
     epoch = start_epoch
+    snapshots = len(list(run_dir.glob("snapshot-*.pt")))  # cyclic runs: the cycles already done
     while (progress() < 1) if budget_seconds > 0 else (epoch < config.epochs):
         model.train()
         order = torch.randperm(len(train_set), device=images.device)
@@ -435,7 +443,10 @@ def train(
             done = progress()
             if budget_seconds > 0 and done >= 1 and batch_index > 0:
                 break  # the time budget is spent: end the epoch here and evaluate
-            factor = one_cycle_factor(done)
+            if config.cycles > 1 and min(int(done * config.cycles), config.cycles) > snapshots:
+                snapshots += 1  # a cycle has just ended (learning rate near zero): keep its weights
+                save_snapshot(model, config, epoch, run_dir / f"snapshot-{snapshots}.pt")
+            factor = one_cycle_factor((done * config.cycles) % 1 if done < 1 else 1.0)
             for group in optimizer.param_groups:
                 group["lr"] = config.learning_rate * factor
             index = order[batch_index * config.batch_size : (batch_index + 1) * config.batch_size]
@@ -529,6 +540,8 @@ def train(
             print(f"time budget of {config.max_minutes} min spent; run again with the same --out to resume")
             stopped_for_time = True
             break
+    if config.cycles > 1 and not stopped_for_time and snapshots < config.cycles:  # the last cycle ends the run
+        save_snapshot(model, config, epoch - 1, run_dir / f"snapshot-{snapshots + 1}.pt")
     if tuner:
         torch.set_num_threads(cores)  # as it found them, for whatever runs next in this process
     return {"best_val_accuracy": best_accuracy, "epochs_run": len(history), "finished": not stopped_for_time}
