@@ -34,50 +34,46 @@ def exit_code_of(stop: KeyboardInterrupt | None) -> int:
 
 
 @contextlib.contextmanager
-def stop_on_signals(signals: tuple[int, ...] = STOP_SIGNALS) -> Iterator[list[int]]:
-    """While inside, the first of `signals` raises StopSignal in the main thread; later ones are only recorded
-    (the yielded list holds every number received), so closing the outputs is not cut short. Outside the main
-    thread (where Python cannot install handlers) this does nothing."""
-    received: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield received
-        return
-
-    def handler(signum, _frame) -> None:
-        received.append(signum)
-        if len(received) == 1:
-            raise StopSignal(signum)
-
+def _handled_by(handler, signals: tuple[int, ...]) -> Iterator[None]:
+    """While inside, `handler` handles each of `signals`, except ignored ones (`nohup` for SIGHUP, a background
+    job for SIGINT: kept so) and ones set outside Python; then the previous handlers are back. Outside the main
+    thread, where Python cannot install handlers, this does nothing."""
     previous = {}
-    for number in signals:
-        if signal.getsignal(number) == signal.SIG_IGN:
-            continue  # ignored on purpose (`nohup` for SIGHUP, a background job for SIGINT): keep it so
-        previous[number] = signal.signal(number, handler)
+    if threading.current_thread() is threading.main_thread():
+        for number in signals:
+            if signal.getsignal(number) not in (signal.SIG_IGN, None):
+                previous[number] = signal.signal(number, handler)
     try:
-        yield received
+        yield
     finally:
         for number, old in previous.items():
             signal.signal(number, old)
 
 
 @contextlib.contextmanager
+def stop_on_signals(signals: tuple[int, ...] = STOP_SIGNALS) -> Iterator[list[int]]:
+    """While inside, the first of `signals` raises StopSignal in the main thread; later ones are only recorded
+    (the yielded list holds every number received), so closing the outputs is not cut short. Outside the main
+    thread (where Python cannot install handlers) this does nothing."""
+    received: list[int] = []
+
+    def handler(signum, _frame) -> None:
+        received.append(signum)
+        if len(received) == 1:
+            raise StopSignal(signum)
+
+    with _handled_by(handler, signals):
+        yield received
+
+
+@contextlib.contextmanager
 def signals_held(signals: tuple[int, ...] = STOP_SIGNALS) -> Iterator[None]:
     """While inside, stop signals wait: one received here takes effect (its usual handler runs) on leaving, so
     a frame is either written to every output and counted, or not at all. Main thread only (elsewhere a no-op)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
     held: list[int] = []
-    previous = {}
-    for number in signals:
-        handler = signal.getsignal(number)
-        if handler in (signal.SIG_IGN, None):
-            continue
-        previous[number] = signal.signal(number, lambda signum, _frame: held.append(signum))
     try:
-        yield
+        with _handled_by(lambda signum, _frame: held.append(signum), signals):
+            yield
     finally:
-        for number, old in previous.items():
-            signal.signal(number, old)
         for number in held:
             signal.raise_signal(number)  # now handled as usual: StopSignal, KeyboardInterrupt or the default
