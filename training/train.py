@@ -431,7 +431,13 @@ def train(
     stopped_for_time = False
     epoch = start_epoch
     snapshots = len(list(run_dir.glob("snapshot-*.pt")))  # cyclic runs: the cycles already done
-    while (progress() < 1) if budget_seconds > 0 else (epoch < config.epochs):
+    saved_seconds = trained_seconds  # training time in last.pt: what a resumed run starts from
+
+    def more_to_train() -> bool:
+        """Judged on the checkpointed time, so a run and its resumption agree on whether another epoch is due."""
+        return saved_seconds < budget_seconds if budget_seconds > 0 else epoch < config.epochs
+
+    while more_to_train():
         model.train()
         order = torch.randperm(len(train_set), device=images.device)
         total_loss = torch.zeros((), device=device)
@@ -524,6 +530,7 @@ def train(
             last_path,
         )
         (run_dir / "history.json").write_text(json.dumps(history, indent=1))
+        saved_seconds = record["seconds"]
         print(
             f"epoch {epoch + 1}: loss {record['train_loss']:.4f}  val acc {accuracy:.4f}"
             f"{'  (best)' if improved else ''}  [{record['seconds'] / 60:.1f} min]"
@@ -535,7 +542,7 @@ def train(
             print(f"early stop: no improvement for {config.patience} epochs")
             break
         out_of_time = config.max_minutes and (time.monotonic() - started) / 60 > config.max_minutes
-        unfinished = progress() < 1 if budget_seconds > 0 else epoch < config.epochs
+        unfinished = more_to_train()
         if out_of_time and unfinished:
             print(f"time budget of {config.max_minutes} min spent; run again with the same --out to resume")
             stopped_for_time = True
