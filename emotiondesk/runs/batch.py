@@ -348,7 +348,7 @@ class _Batch:
             started = set(self.attempts)
             runner.cancel([f for f, t in self.running.items() if t.number not in started and not f.done()])
             deadline = time.monotonic() + STOP_WAIT_S
-            while time.monotonic() < deadline and not all(f.done() or f.cancelled() for f in self.running):
+            while time.monotonic() < deadline and not all(self._ended(f, t) for f, t in self.running.items()):
                 self.wake.wait(0.1)
                 self.wake.clear()
                 self.drain()
@@ -364,15 +364,28 @@ class _Batch:
                 row.reason = "not started"
         write_index(self.index_path, self.rows + self.previous)
 
-    def _unsettled_row(self, task: Task) -> IndexRow:
-        """A cancelled (or still closing) task's row, from its sidecar when this batch wrote one."""
-        item, csv_path, video_path = self.plan[task.number]
+    def _ended(self, future, task: Task) -> bool:
+        """Whether a task is over after a stop. A cancelled task may have begun before its first progress
+        message arrived: cancelling does not stop it, so it is over only once its sidecar no longer says
+        `running` (the task saw the stop and closed its outputs as interrupted)."""
+        if future.done() and not future.cancelled():
+            return True
+        return future.cancelled() and not self._ours(task, ("running",))
+
+    def _ours(self, task: Task, states: tuple[str, ...]) -> bool:
+        """Whether this batch wrote the task's sidecar and it says one of `states`."""
+        _, csv_path, _ = self.plan[task.number]
         sidecar = read_sidecar(csv_path)
         try:
             ours = sidecar is not None and sidecar_path(csv_path).stat().st_mtime >= self.started_at
         except OSError:
             ours = False
-        if ours and sidecar.get("status") in ("interrupted", "running"):
+        return ours and sidecar.get("status") in states
+
+    def _unsettled_row(self, task: Task) -> IndexRow:
+        """A cancelled (or still closing) task's row, from its sidecar when this batch wrote one."""
+        item, csv_path, video_path = self.plan[task.number]
+        if self._ours(task, ("interrupted", "running")):
             return index_row(item, csv_path, video_path, "interrupted", "stopped before the end")
         return index_row(item, csv_path, video_path, "pending", "not started")
 

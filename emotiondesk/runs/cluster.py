@@ -196,8 +196,18 @@ class DaskRunner:
         self.stop_variable.set(True)
 
     def cancel(self, futures: list) -> None:
-        if futures:
-            self.client.cancel(futures)
+        """Cancel the futures the scheduler has not handed to a worker. A task a worker holds may already be
+        running, and cancelling would not stop it (Dask cannot interrupt a thread) but would hide how it
+        ends: such tasks see the stop request instead, and end `interrupted` or, not begun, `pending`."""
+        if not futures:
+            return
+        try:
+            held = {key for keys in self.client.processing().values() for key in keys}
+        except Exception:  # the scheduler is slow or gone: cancel nothing; every task sees the stop request
+            return
+        waiting = [future for future in futures if future.key not in held]
+        if waiting:
+            self.client.cancel(waiting)
 
     def close(self) -> None:
         try:
