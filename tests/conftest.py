@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -22,6 +23,41 @@ sys.path.insert(0, str(Path(__file__).parent))
 from model_factory import write_contract_model  # noqa: E402
 
 from emotiondesk.samples import face_frame, write_face_clip  # noqa: E402
+
+# a test running this long is hung (faulthandler prints its Python stacks at 300 s)
+HANG_LIMIT_S = float(os.environ.get("EMOTIONDESK_TEST_HANG_S", "600"))
+HANG_WATCH = pytest.StashKey[tuple]()
+
+
+def pytest_configure(config) -> None:
+    """Start tests/hang_watch.py: past HANG_LIMIT_S in one test it prints native stacks and stops the run."""
+    handle, name = tempfile.mkstemp(prefix="emotiondesk-test-heartbeat-")
+    os.close(handle)
+    terminal = os.dup(2)  # the real stderr: capturing has not begun yet
+    try:
+        watcher = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("hang_watch.py")), str(os.getpid()), name, str(HANG_LIMIT_S)],
+            stdin=subprocess.DEVNULL,
+            stdout=terminal,
+            stderr=terminal,
+        )
+    finally:
+        os.close(terminal)
+    config.stash[HANG_WATCH] = (watcher, Path(name))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item) -> None:
+    _, heartbeat = item.config.stash[HANG_WATCH]
+    heartbeat.write_text(item.nodeid)  # a new test: the watch's clock starts again
+
+
+def pytest_unconfigure(config) -> None:
+    watcher, heartbeat = config.stash.get(HANG_WATCH, (None, None))
+    if watcher is not None:
+        watcher.terminate()
+        watcher.wait(timeout=10)
+        heartbeat.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")

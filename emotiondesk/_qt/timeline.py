@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
@@ -78,6 +79,9 @@ class EmotionTimeline(QWidget):
         self.plot.setLabel("left", "face")
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
+        for side in ("left", "bottom"):  # no unit prefixes: else every range change lays the axis title out anew
+            self.plot.getAxis(side).enableAutoSIPrefix(False)
+        self._drawn: dict[str, object] = {}  # what the plot shows now (ranges, ticks, title): set only on change
         self.legend = EmotionLegend()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -156,20 +160,24 @@ class EmotionTimeline(QWidget):
                     )
         self.image_item.setImage(image[::-1], autoLevels=False, levels=(0, 255))  # row 0 at the top
         self.image_item.setRect(QRectF(-self.window_s, 0, self.window_s, rows))
-        self.plot.setXRange(-self.window_s, 0, padding=0)
         height = self.plot.getViewBox().height() or self.plot.height()
         band = self._band_px() * rows / max(height - self._band_px(), 1.0)  # marker labels sit above the rows
         self.marker_band = band
-        self.plot.setYRange(0, rows + band, padding=0)
-        axis = self.plot.getAxis("left")
         gap = self.GAP_PIXELS / sub
-        axis.setTicks(
-            [[(rows - row - 0.5 + gap / 2, self.names.display(face_id)) for face_id, row in rows_by_face.items()]]
-        )
+        ticks = [(rows - row - 0.5 + gap / 2, self.names.display(face_id)) for face_id, row in rows_by_face.items()]
         self.hidden_faces = hidden
         shown_note = f" · {len(shown)} of {len(shown) + hidden} faces (the latest seen)" if hidden else ""
-        self.plot.setLabel("bottom", "seconds ago" + shown_note)
+        self._set("x", -self.window_s, lambda: self.plot.setXRange(-self.window_s, 0, padding=0))
+        self._set("y", rows + band, lambda: self.plot.setYRange(0, rows + band, padding=0))
+        self._set("ticks", ticks, lambda: self.plot.getAxis("left").setTicks([ticks]))
+        self._set("title", shown_note, lambda: self.plot.setLabel("bottom", "seconds ago" + shown_note))
         self._draw_markers(rows, band)
+
+    def _set(self, part: str, value: object, apply: Callable[[], None]) -> None:
+        """Apply a change to the plot only when `value` differs from what it shows (a redraw runs 5× a second)."""
+        if self._drawn.get(part, self) != value:
+            apply()
+            self._drawn[part] = value
 
     def _draw_markers(self, rows: int, band: float) -> None:
         """Dashed lines with their text in the band above the rows, starting at the line; where the next marker
