@@ -150,3 +150,37 @@ def test_a_signal_inside_signals_held_waits_for_the_end_of_the_block():
             steps.append("after the signal")
         steps.append("after the block")  # never reached: the held signal raises on leaving
     assert steps == ["after the signal"] and caught.value.signum == signal.SIGTERM and received == [signal.SIGTERM]
+
+
+def test_a_stop_signal_inside_a_progress_read_leaves_the_local_runner_in_step():
+    """The local batch reads progress from a manager process, one request and one answer per call: a stop signal
+    between the two used to leave the answer unread, so every later call read the previous call's answer
+    (`stopped()` then crashed unpacking None, found by test_batch's SIGINT test under load)."""
+    from emotiondesk.runs.local import LocalRunner
+    from emotiondesk.runs.stops import StopSignal, stop_on_signals
+
+    runner = LocalRunner(1)
+    try:
+        runner.channel.send(3, "a", 5)
+        proxy = runner.channel.updates
+        proxy.qsize()  # opens this thread's connection to the manager
+        connection = proxy._tls.connection
+        answer = connection.recv
+        signalled = []
+
+        def signal_then_answer():
+            if not signalled:
+                signalled.append(True)
+                signal.raise_signal(signal.SIGINT)  # arrives after the request went out, before the answer is read
+            return answer()
+
+        connection.recv = signal_then_answer
+        with stop_on_signals(), pytest.raises(StopSignal):
+            runner.updates()
+        assert signalled
+        assert runner.updates() == [(3, "a", 5)]  # the message read when the signal came is not lost
+        runner.stop()
+        runner.channel.send(4, "b", 1)
+        assert runner.updates() == [(4, "b", 1)] and runner.channel.stopped()
+    finally:
+        runner.close()

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from multiprocessing.managers import SyncManager
 
 from emotiondesk.pipeline import PipelineConfig
-from emotiondesk.runs.stops import STOP_SIGNALS
+from emotiondesk.runs.stops import STOP_SIGNALS, signals_held
 from emotiondesk.runs.tasks import Task, analyze_task
 
 
@@ -83,6 +83,7 @@ class LocalRunner:
 
     def __init__(self, jobs: int) -> None:
         self.workers = jobs
+        self._received: list[tuple[int, str, int]] = []
         self.description = f"{jobs} job{'s' if jobs != 1 else ''}"
         context = _SpawnContext()
         self.manager = SyncManager(ctx=context)
@@ -98,15 +99,21 @@ class LocalRunner:
         return self.pool.submit(analyze_task, task, config, self.channel)
 
     def updates(self) -> list[tuple[int, str, int]]:
-        messages = []
+        """The progress messages that arrived. Each call to the manager is one request and its answer on one
+        connection: a stop signal between the two would leave the answer unread (the next call would read it as
+        its own), so signals wait until the answer is in; messages got before a signal are kept for the next
+        call."""
         while True:
             try:
-                messages.append(self.channel.updates.get_nowait())
+                with signals_held():
+                    self._received.append(self.channel.updates.get_nowait())
             except (queue.Empty, OSError, EOFError):
+                messages, self._received = self._received, []
                 return messages
 
     def stop(self) -> None:
-        self.channel.stop.set()
+        with signals_held():  # one whole request and answer (see updates)
+            self.channel.stop.set()
 
     def cancel(self, futures: list) -> None:
         for future in futures:
