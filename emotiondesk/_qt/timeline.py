@@ -181,28 +181,38 @@ class EmotionTimeline(QWidget):
 
     def _draw_markers(self, rows: int, band: float) -> None:
         """Dashed lines with their text in the band above the rows, starting at the line; where the next marker
-        is too close for the whole text, only its number (or the text's start) is shown."""
-        for line in self.marker_lines:
-            self.plot.removeItem(line)
-        self.marker_lines = []
+        is too close for the whole text, only its number (or the text's start) is shown. Lines whose texts are
+        unchanged are only moved (a redraw runs 5× a second; a new line lays its text out again)."""
         shown = sorted(
             (m for m in self.markers if -self.window_s <= m.time_s - self.latest_time <= 0), key=lambda m: m.time_s
         )
         px_per_s = (self.plot.getViewBox().width() or self.plot.width()) / self.window_s
         metrics = self.fontMetrics()
+        placed = []  # (x, text) of each line
         for number, marker in enumerate(shown):
             x = marker.time_s - self.latest_time
             room = ((shown[number + 1].time_s - self.latest_time) if number + 1 < len(shown) else 0.0) - x
             text = marker.title
             if metrics.horizontalAdvance(text) + 10 > room * px_per_s and number + 1 < len(shown):
                 text = str(marker.marker) if marker.marker else text[:4] + "…"
+            placed.append((x, text))
+        position = 1.0 - 0.5 * band / (rows + band)  # in the band above the rows, off the data
+        layout = ([text for _, text in placed], position)
+        if layout == self._drawn.get("markers"):
+            for line, (x, _) in zip(self.marker_lines, placed, strict=True):
+                line.setPos(x)
+            return
+        for line in self.marker_lines:
+            self.plot.removeItem(line)
+        self.marker_lines = []
+        for x, text in placed:
             line = pg.InfiniteLine(
                 pos=x,
                 angle=90,
                 pen=pg.mkPen((255, 255, 255), width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
                 label=text,
                 labelOpts={
-                    "position": 1.0 - 0.5 * band / (rows + band),  # in the band above the rows, off the data
+                    "position": position,
                     "anchors": [(0, 0.5), (0, 0.5)],
                     "color": (255, 255, 255),
                     "fill": (0, 0, 0, 160),
@@ -210,6 +220,7 @@ class EmotionTimeline(QWidget):
             )
             self.plot.addItem(line)
             self.marker_lines.append(line)
+        self._drawn["markers"] = layout
 
     def set_markers(self, markers: list[Marker]) -> None:
         self.markers = list(markers)
