@@ -41,7 +41,7 @@ def native_stacks(pid: int) -> str:
 
 def main(pid: int, heartbeat: Path, limit_s: float) -> None:
     while alive(pid) and os.getppid() == pid:
-        time.sleep(5)
+        time.sleep(1)
         try:
             age = time.time() - heartbeat.stat().st_mtime
             test = heartbeat.read_text().strip()
