@@ -61,4 +61,5 @@ def main(pid: int, heartbeat: Path, limit_s: float) -> None:
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is for the test run; the watch ends when the run does
     main(int(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3]))
