@@ -368,9 +368,9 @@ class _Batch:
         """Whether a task is over after a stop. A cancelled task may have begun before its first progress
         message arrived: cancelling does not stop it, so it is over only once its sidecar no longer says
         `running` (the task saw the stop and closed its outputs as interrupted)."""
-        if future.done() and not future.cancelled():
-            return True
-        return future.cancelled() and not self._ours(task, ("running",))
+        if future.cancelled():
+            return not self._ours(task, ("running",))
+        return future.done()
 
     def _ours(self, task: Task, states: tuple[str, ...]) -> bool:
         """Whether this batch wrote the task's sidecar and it says one of `states`."""

@@ -101,15 +101,16 @@ class LocalRunner:
     def updates(self) -> list[tuple[int, str, int]]:
         """The progress messages that arrived. Each call to the manager is one request and its answer on one
         connection: a stop signal between the two would leave the answer unread (the next call would read it as
-        its own), so signals wait until the answer is in; messages got before a signal are kept for the next
-        call."""
-        while True:
-            try:
-                with signals_held():
+        its own), so signals wait until the reading is done; a signal then raises here, and the messages read
+        are kept for the next call."""
+        with signals_held():
+            while True:
+                try:
                     self._received.append(self.channel.updates.get_nowait())
-            except (queue.Empty, OSError, EOFError):
-                messages, self._received = self._received, []
-                return messages
+                except (queue.Empty, OSError, EOFError):
+                    break
+        messages, self._received = self._received, []
+        return messages
 
     def stop(self) -> None:
         with signals_held():  # one whole request and answer (see updates)
