@@ -61,6 +61,7 @@ def test_every_bundled_model_meets_the_contract_and_the_accurate_one_is_a_multi_
         probabilities = classifier.classify(faces)
         np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-4)
         assert float(classifier.metadata["validation_accuracy"]) > 0.5, name
+        assert classifier.name == classifier.path.stem, name  # the name the window, CSV and sidecar show
     default, accurate = EmotionClassifier("fer2013"), EmotionClassifier("fer2013-accurate")
     # the accurate graph averages several views (its metadata names them) and scores above the default on record
     assert len(accurate.metadata["test_time_views"].replace(";", ",").split(",")) >= 2
